@@ -1,0 +1,53 @@
+"""renyimi: matrix-based Rényi entropy, mutual information and information planes.
+
+Implements the matrix-based Rényi α-entropy of Sánchez Giraldo, Rao & Príncipe (2015) with the
+kernel-width rule of Tapia & Estévez (IJCNN 2020), for NumPy, CuPy and PyTorch arrays.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
+from ._functional import (
+    conditional_entropy,
+    gram_matrix,
+    joint_entropy,
+    matrix_entropy,
+    mutual_information,
+    total_correlation,
+)
+from .estimator import MatrixMI
+from .kernels import available_kernels, register_kernel
+from .width import available_width_rules, register_width_rule
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "MatrixMI",
+    "__version__",
+    "available_kernels",
+    "available_width_rules",
+    "conditional_entropy",
+    "gram_matrix",
+    "joint_entropy",
+    "matrix_entropy",
+    "mutual_information",
+    "register_kernel",
+    "register_width_rule",
+    "total_correlation",
+]
+
+# Submodules with optional dependencies load on first attribute access, so `import renyimi`
+# never imports torch, numba, CuPy or matplotlib.
+_LAZY_SUBMODULES = ("capture", "datasets", "kernels", "plotting", "theory", "width")
+
+
+def __getattr__(name: str) -> Any:
+    if name in _LAZY_SUBMODULES:
+        return importlib.import_module(f"{__name__}.{name}")
+    raise AttributeError(f"module 'renyimi' has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted([*__all__, *_LAZY_SUBMODULES])
