@@ -19,11 +19,13 @@ from ._functional import (
 )
 from .estimator import MatrixMI
 from .kernels import available_kernels, register_kernel
+from .plane import InformationPlane
 from .width import available_width_rules, register_width_rule
 
 __version__ = "0.1.0"
 
 __all__ = [
+    "InformationPlane",
     "MatrixMI",
     "__version__",
     "available_kernels",
