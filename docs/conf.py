@@ -57,14 +57,12 @@ autosummary_generate = True
 autosummary_imported_members = True
 autodoc_typehints = "none"  # numpydoc's Parameters sections carry the types, with units
 autodoc_member_order = "bysource"
-autodoc_default_options = {"members": False}
 numpydoc_show_class_members = False  # members are documented by the class template below
 numpydoc_class_members_toctree = False
 numpydoc_xref_param_type = False
-# numpydoc turns a docstring's ``[1]`` into a global citation ``[R<hash>-1]``; that widens RST tables
-# that cite (the width-rule table) past their columns. Plain ``[1]`` footnotes are local to a page, which
-# is all the renaming was for, so it is switched off (this pattern never matches).
-numpydoc_citation_re = r"(?!)"
+# numpydoc renames each docstring's ``[1]`` to a unique ``[R<hash>-1]``, so a class page with several
+# methods citing ``[1]`` has no duplicate targets. The renaming widens the text, so RST simple tables
+# in docstrings must not contain citations (cite below the table instead).
 
 # autosummary's one-line summaries end at the first ". "; the docstrings cite "eq. 17", "Sec. II-B".
 autosummary.WELL_KNOWN_ABBREVIATIONS = (*autosummary.WELL_KNOWN_ABBREVIATIONS, "eq.", "eqs.", "Eq.", "Sec.",

@@ -10,16 +10,18 @@ and the width used is ``sigma_scale`` times the rule's ``sigma`` (so ``sigma_sca
 :math:`\gamma`). ``params`` holds ``standardize``, ``epsilon``, ``sample_shape`` (the per-sample shape before
 flattening) and anything the user passes in ``width_params``; rules ignore what they do not use.
 
-====================  =============================================================================  ============
-rule                  :math:`\sigma` (``s`` = ``sigma_scale``, ``d`` features, ``N`` samples)        standardises
-====================  =============================================================================  ============
-``"tapia"`` [1]_      :math:`s\,\sqrt{d}\,N^{-1/(4+d)}`  (eqs. 29-30)                                yes
-``"yu"`` [2]_         :math:`s\,N^{-1/(4+d)}`  (eq. 27)                                              no
-``"silverman"`` [3]_  :math:`s\,(4/(2+d))^{1/(4+d)}\,N^{-1/(4+d)}`  (eq. 26)                         yes
-``"scott"``           :math:`s\,N^{-1/(4+d)}`                                                        yes
-``"median"``          :math:`s\cdot\operatorname{median}_{i<j}\lVert x_i-x_j\rVert`                  no
-``"knn"`` [4]_        :math:`s\cdot\frac1N\sum_i \lVert x_i - x_{i,(k)}\rVert` (``k``-th neighbour)  no
-====================  =============================================================================  ============
+=================  =============================================================================  ============
+rule               :math:`\sigma` (``s`` = ``sigma_scale``, ``d`` features, ``N`` samples)        standardises
+=================  =============================================================================  ============
+``"tapia"``        :math:`s\,\sqrt{d}\,N^{-1/(4+d)}`  (eqs. 29-30)                                yes
+``"yu"``           :math:`s\,N^{-1/(4+d)}`  (eq. 27)                                              no
+``"silverman"``    :math:`s\,(4/(2+d))^{1/(4+d)}\,N^{-1/(4+d)}`  (eq. 26)                         yes
+``"scott"``        :math:`s\,N^{-1/(4+d)}`                                                        yes
+``"median"``       :math:`s\cdot\operatorname{median}_{i<j}\lVert x_i-x_j\rVert`                  no
+``"knn"``          :math:`s\cdot\frac1N\sum_i \lVert x_i - x_{i,(k)}\rVert` (``k``-th neighbour)  no
+=================  =============================================================================  ============
+
+Sources: ``"tapia"`` [1]_, ``"yu"`` [2]_, ``"silverman"`` [3]_, ``"knn"`` [4]_.
 
 Standardising divides every feature by :math:`\sqrt{\hat\sigma_j^2+\varepsilon}` (eq. 29), which makes
 the estimate invariant to rescaling each feature; ``standardize`` chooses whose statistics are
