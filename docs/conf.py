@@ -232,8 +232,14 @@ def _escape_reference_initials(app, what, name, obj, options, lines) -> None:
     lines[:] = [_ENUMERATOR_START.sub(r"\1\\", line) for line in lines]
 
 
+def _reread_index(app, env, added, changed, removed) -> list[str]:
+    # Whether an optional page exists is not a file Sphinx tracks: re-read the index every build.
+    return [root_doc]
+
+
 def setup(app):
     app.connect("source-read", _drop_missing_pages)
+    app.connect("env-get-outdated", _reread_index)
     # Before numpydoc (priority 500), which parses the sections.
     app.connect("autodoc-process-docstring", _add_cited_module_references, priority=100)
     app.connect("autodoc-process-docstring", _escape_reference_initials, priority=101)
