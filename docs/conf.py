@@ -60,9 +60,9 @@ autodoc_member_order = "bysource"
 numpydoc_show_class_members = False  # members are documented by the class template below
 numpydoc_class_members_toctree = False
 numpydoc_xref_param_type = False
-# numpydoc renames each docstring's ``[1]`` to a unique ``[R<hash>-1]``, so a class page with several
-# methods citing ``[1]`` has no duplicate targets. The renaming widens the text, so RST simple tables
-# in docstrings must not contain citations (cite below the table instead).
+# numpydoc (by default) renames each docstring's ``[1]`` to a unique ``[R<hash>-1]``, so a class page
+# whose methods all cite ``[1]`` has no duplicate targets. The renaming widens the text: RST simple
+# tables in docstrings must not contain citations (cite below the table instead).
 
 # autosummary's one-line summaries end at the first ". "; the docstrings cite "eq. 17", "Sec. II-B".
 autosummary.WELL_KNOWN_ABBREVIATIONS = (*autosummary.WELL_KNOWN_ABBREVIATIONS, "eq.", "eqs.", "Eq.", "Sec.",
