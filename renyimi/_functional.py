@@ -329,7 +329,7 @@ def mutual_information(X: Any, Y: Any, *, alpha: float = 1.01, kernel: Any = "ga
 
     References
     ----------
-    .. [1] A. Tapia, P. A. Estévez, "On the information plane of autoencoders", IJCNN 2020.
+    .. [1] N. I. Tapia and P. A. Estévez, "On the information plane of autoencoders", IJCNN 2020.
 
     Examples
     --------

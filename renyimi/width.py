@@ -33,7 +33,7 @@ of the group.
 
 References
 ----------
-.. [1] A. Tapia, P. A. Estévez, "On the information plane of autoencoders", IJCNN 2020.
+.. [1] N. I. Tapia and P. A. Estévez, "On the information plane of autoencoders", IJCNN 2020.
 .. [2] S. Yu, J. C. Príncipe, "Understanding autoencoders with information theoretic concepts",
    Neural Networks 117, 2019.
 .. [3] B. W. Silverman, "Density estimation for statistics and data analysis", 1986.
