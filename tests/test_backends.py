@@ -79,7 +79,7 @@ def test_torch_loss_can_be_minimised(rng):
     start = None
     for _ in range(15):
         mi = renyimi.mutual_information(x, x @ w + 0.5 * noise, sigma=1.0)
-        start = float(mi) if start is None else start
+        start = float(mi.detach()) if start is None else start
         opt.zero_grad()
         (-mi).backward()
         opt.step()
