@@ -61,7 +61,7 @@ _UNSERIALISABLE = "__unserialisable__"
 
 
 # ------------------------------------------------------------------------------------ measurement
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)  # holds arrays: compare the fields, not the objects
 class Measurement:
     """One measurement of the information plane (one batch), as returned by :meth:`InformationPlane.measure`.
 
