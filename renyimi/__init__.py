@@ -19,6 +19,7 @@ from ._functional import (
 )
 from .estimator import MatrixMI
 from .kernels import available_kernels, register_kernel
+from .pairwise import pairwise_mutual_information
 from .plane import InformationPlane
 from .width import available_width_rules, register_width_rule
 
@@ -35,6 +36,7 @@ __all__ = [
     "joint_entropy",
     "matrix_entropy",
     "mutual_information",
+    "pairwise_mutual_information",
     "register_kernel",
     "register_width_rule",
     "total_correlation",

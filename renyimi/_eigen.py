@@ -1,28 +1,191 @@
-"""Eigenvalues of symmetric matrices: one dispatch point for every array library.
+"""Eigenvalues of symmetric matrices: one dispatch point for every array library, and its policy.
 
-Only eigenvalues are ever computed (never eigenvectors). NumPy input goes to SciPy's LAPACK
-drivers, which keep float32 in single precision (``numpy.linalg.eigvalsh`` silently upcasts it);
-torch and CuPy use their own ``eigvalsh``, which keeps data on its device (and torch autograd).
+Only eigenvalues are ever computed (never eigenvectors). NumPy input goes to LAPACK through NumPy
+or SciPy; ``solver="auto"`` picks the driver per size and precision from measurements on the
+2-core development machine (``python benchmarks/measure_policy.py eigen``, tables in
+``docs/performance.md``). ``numpy.linalg.eigvalsh`` silently computes float32 input in float64,
+so float32 always goes to SciPy's single-precision drivers. Torch and CuPy arrays use their own
+``eigvalsh``, which keeps the data on its device (and torch autograd); several matrices on a GPU
+are solved as one batched call (:func:`eigvalsh_batched`).
+
+Several independent eigensolves of NumPy matrices may run concurrently (:func:`map_concurrent`):
+below a few thousand rows, LAPACK's tridiagonal reduction is memory-bound and scales badly with
+threads, so one single-threaded solve per core beats solving one matrix at a time on all cores.
+:func:`concurrent_workers` gives the measured policy.
 """
 
 from __future__ import annotations
 
-from typing import Any
+import contextlib
+import itertools
+import os
+import threading
+from collections import deque
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any, Callable, Iterable, Iterator
 
-__all__ = ["SOLVERS", "eigvalsh"]
+import numpy as np
+
+__all__ = [
+    "SOLVERS",
+    "auto_solver",
+    "blas_threads",
+    "concurrent_workers",
+    "eigvalsh",
+    "eigvalsh_batched",
+    "map_concurrent",
+]
 
 SOLVERS = ("auto", "numpy", "scipy-evd", "scipy-evr", "torch")
 
+# Measured policy for NumPy input (benchmarks/measure_policy.py eigen): (largest N, solver) pairs
+# in increasing N; the last entry covers every larger N.
+_AUTO_FLOAT64 = ((10**9, "numpy"),)
+_AUTO_FLOAT32 = ((10**9, "scipy-evr"),)
+
+# Largest N for which one single-threaded solve per core beats LAPACK's own threads
+# (benchmarks/measure_policy.py concurrency).
+_CONCURRENT_MAX_N = 2048
+
+# GPU batches: at most this many bytes of stacked matrices per batched call.
+_BATCH_BYTES = 1 << 30
+
+
+def auto_solver(n: int, dtype: Any) -> str:
+    """The solver ``"auto"`` uses for an (n, n) NumPy matrix of ``dtype``."""
+    single = np.dtype(dtype) == np.float32
+    for max_n, solver in _AUTO_FLOAT32 if single else _AUTO_FLOAT64:
+        if n <= max_n:
+            return solver
+    return solver
+
 
 def eigvalsh(A: Any, xp: Any, *, solver: str = "auto") -> Any:
-    """Eigenvalues (ascending) of the symmetric matrix ``A`` (..., N, N) in ``xp``'s namespace."""
+    """Eigenvalues (ascending) of the symmetric matrix ``A`` (..., N, N) in ``xp``'s namespace.
+
+    Parameters
+    ----------
+    A : array (..., N, N)
+        Symmetric matrix or stack of them.
+    xp : module
+        Array namespace of ``A``.
+    solver : {"auto", "numpy", "scipy-evd", "scipy-evr", "torch"}
+        LAPACK route for NumPy input; ignored (the library's own ``eigvalsh``) for torch and CuPy.
+        ``"scipy-evd"``/``"scipy-evr"`` keep float32 in single precision; ``"torch"`` needs PyTorch.
+
+    Returns
+    -------
+    array (..., N)
+        Eigenvalues, ascending, in the dtype of ``A``.
+    """
     if solver not in SOLVERS:
-        raise ValueError(f"solver must be one of {', '.join(map(repr, SOLVERS))}; got solver={solver!r}.")
-    if not _is_numpy(xp) or solver == "numpy":
+        raise ValueError(f"eigensolver must be one of {', '.join(map(repr, SOLVERS))}; got eigensolver={solver!r}.")
+    if not _is_numpy(xp):
+        return xp.linalg.eigvalsh(A)
+    if solver == "auto":
+        solver = auto_solver(A.shape[-1], A.dtype)
+    if solver == "numpy":
         return xp.linalg.eigvalsh(A)
     if solver == "torch":
         return _torch_eigvalsh(A)
     return _scipy_eigvalsh(A, "evr" if solver == "scipy-evr" else "evd")
+
+
+def eigvalsh_batched(matrices: Iterable[Any], xp: Any) -> list[Any]:
+    """Eigenvalues of several (N, N) matrices of a GPU library, stacked into batched calls.
+
+    CuPy solves a stack with cuSOLVER's batched Jacobi driver, far faster than a loop over
+    matrices; torch chooses its own CUDA driver (its batched ``eigh`` can be much slower than
+    CuPy's, pytorch issue #174674). ``matrices`` is consumed lazily, a batch of at most
+    ``_BATCH_BYTES`` bytes at a time, so a generator keeps device memory bounded.
+    """
+    matrices = iter(matrices)
+    out: list[Any] = []
+    first = next(matrices, None)
+    if first is None:
+        return out
+    n = first.shape[-1]
+    per_batch = max(1, _BATCH_BYTES // max(1, n * n * _itemsize(first)))
+    batch = [first, *itertools.islice(matrices, per_batch - 1)]
+    while batch:
+        lam = xp.linalg.eigvalsh(xp.stack(batch))
+        out.extend(lam[i] for i in range(len(batch)))
+        batch = list(itertools.islice(matrices, per_batch))
+    return out
+
+
+def concurrent_workers(n: int, count: int = 2) -> int:
+    """Worker threads for ``count`` independent eigensolves of (n, n) NumPy matrices (1: sequential)."""
+    if count < 2 or n > _CONCURRENT_MAX_N or _controller() is None:
+        return 1
+    return max(1, min(_cpu_count(), count))
+
+
+def map_concurrent(fn: Callable[[Any], Any], items: Iterable[Any], *, workers: int) -> list[Any]:
+    """``[fn(x) for x in items]`` on ``workers`` threads, with one BLAS thread each.
+
+    At most ``workers`` items are in flight (``items`` may be a generator of large matrices, made
+    while the previous ones are solved), so memory stays bounded. The BLAS thread limit is
+    process-wide while the map runs; a second concurrent map started meanwhile from another thread
+    runs sequentially instead of fighting over it.
+    """
+    items = iter(items)
+    if workers <= 1 or not _MAP_LOCK.acquire(blocking=False):
+        return [fn(x) for x in items]
+    try:
+        with blas_threads(1), ThreadPoolExecutor(max_workers=workers) as pool:
+            return list(_windowed(pool, fn, items, workers))
+    finally:
+        _MAP_LOCK.release()
+
+
+def _windowed(pool: ThreadPoolExecutor, fn: Callable, items: Iterator, window: int) -> Iterator[Any]:
+    pending: deque = deque()
+    for x in items:
+        if len(pending) >= window:
+            yield pending.popleft().result()
+        pending.append(pool.submit(fn, x))
+    while pending:
+        yield pending.popleft().result()
+
+
+@contextlib.contextmanager
+def blas_threads(limit: int) -> Iterator[None]:
+    """Limit the BLAS/LAPACK thread pools of NumPy and SciPy to ``limit`` threads (threadpoolctl)."""
+    controller = _controller()
+    if controller is None:
+        yield
+        return
+    with controller.limit(limits=limit, user_api="blas"):
+        yield
+
+
+_MAP_LOCK = threading.Lock()
+_CONTROLLER: list = []
+
+
+def _controller() -> Any:
+    """A cached threadpoolctl controller (None without threadpoolctl), made after SciPy's LAPACK loads."""
+    if not _CONTROLLER:
+        try:
+            import scipy.linalg  # noqa: F401 - loads SciPy's BLAS so that the controller sees it
+            from threadpoolctl import ThreadpoolController
+        except ImportError:
+            _CONTROLLER.append(None)
+        else:
+            _CONTROLLER.append(ThreadpoolController())
+    return _CONTROLLER[0]
+
+
+def _cpu_count() -> int:
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # pragma: no cover - not on Linux
+        return os.cpu_count() or 1
+
+
+def _itemsize(A: Any) -> int:
+    return getattr(A.dtype, "itemsize", 8)
 
 
 def _is_numpy(xp: Any) -> bool:
@@ -30,7 +193,6 @@ def _is_numpy(xp: Any) -> bool:
 
 
 def _scipy_eigvalsh(A: Any, driver: str) -> Any:
-    import numpy as np
     from scipy.linalg import eigh
 
     if A.ndim == 2:
@@ -42,5 +204,5 @@ def _torch_eigvalsh(A: Any) -> Any:
     try:
         import torch
     except ImportError:  # pragma: no cover - exercised only without torch
-        raise ImportError("solver='torch' needs PyTorch: pip install 'renyimi[torch]'.") from None
+        raise ImportError("eigensolver='torch' needs PyTorch: pip install 'renyimi[torch]'.") from None
     return torch.linalg.eigvalsh(torch.from_numpy(A)).numpy()

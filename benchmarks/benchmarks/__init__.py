@@ -1,0 +1,1 @@
+"""asv benchmark suites of renyimi (see ``benchmarks/README.md``)."""

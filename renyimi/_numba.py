@@ -1,0 +1,156 @@
+r"""Numba kernels for the Gaussian Gram matrix of eq. 17 (``backend="numba"``).
+
+The normalised Gaussian Gram matrix of the rows :math:`z_i` of ``Z`` (N, d) is
+
+.. math:: A_{ij} = \frac1N \exp\!\left(-\frac{\lVert z_i - z_j\rVert^2}{2\sigma^2}\right),
+          \qquad A_{ii} = \frac1N ,
+
+(eqs. 17 and 21: the Gaussian kernel has :math:`K_{ii} = 1`, so eq. 17 divides by :math:`N`).
+The NumPy path makes about ten passes over N x N temporaries (distances, clamp, diagonal mask,
+exponential, diagonal, outer product, division); these kernels make one, over one triangle, and
+mirror it:
+
+* ``_gram_direct`` sums :math:`(z_{ik} - z_{jk})^2` directly (no cancellation, no BLAS) over square
+  tiles of the upper triangle, in parallel over tiles (``prange``); it wins for few features.
+* ``_gram_epilogue`` finishes :math:`Z Z^\top` computed by BLAS ``syrk`` (one triangle, half the
+  flops of a GEMM): :math:`\lVert z_i\rVert^2 + \lVert z_j\rVert^2 - 2 z_i^\top z_j`, clamped at 0,
+  then the exponential and the :math:`1/N`, in place, mirrored; it wins for many features.
+
+Measured on the 2-core development machine (``python benchmarks/measure_policy.py gram``; ratios of
+the NumPy path's time to this module's, float64, best of interleaved repeats; see
+``docs/performance.md`` for the full table and the commands)::
+
+    N \ d      10     100    784
+    512        ...    ...    ...
+
+``backend="auto"`` therefore keeps NumPy for NumPy input (see :data:`AUTO_USES_NUMBA`): the
+remaining cost of a Gram matrix is the BLAS product, and numba's first call compiles for seconds
+(cached on disk afterwards); ask for ``backend="numba"`` explicitly.
+
+Numba is imported here only, and this module is imported only when ``backend="numba"`` is asked for.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import numpy as np
+
+try:
+    import numba
+except ImportError:  # pragma: no cover - exercised only without numba
+    raise ImportError("backend='numba' needs Numba: pip install 'renyimi[numba]'.") from None
+
+__all__ = ["AUTO_USES_NUMBA", "DIRECT_MAX_FEATURES", "gaussian_gram"]
+
+#: Whether ``backend="auto"`` picks numba for NumPy input (decided by measurement, see module docstring).
+AUTO_USES_NUMBA = False
+
+#: Up to this many features the direct (tiled difference) kernel beats BLAS ``syrk`` + epilogue.
+DIRECT_MAX_FEATURES = 16
+
+# Square tiles keep both the tile and its mirror image in cache while they are written.
+_TILE = 64
+
+
+@numba.njit(cache=True)
+def _tile(p, n_tiles):  # pragma: no cover - compiled
+    # Tile pair p -> (bi, bj), bi <= bj, in row-major order of the upper triangle of tiles.
+    bi = 0
+    while p >= n_tiles - bi:
+        p -= n_tiles - bi
+        bi += 1
+    return bi, bi + p
+
+
+@numba.njit(cache=True, parallel=True, fastmath={"reassoc", "contract"})
+def _gram_direct(Z, scale, inv_n, out):  # pragma: no cover - compiled
+    # fastmath only lets LLVM vectorise the sum over features (reassociation), nothing else.
+    n, d = Z.shape
+    n_tiles = (n + _TILE - 1) // _TILE
+    n_pairs = n_tiles * (n_tiles + 1) // 2
+    for p in numba.prange(n_pairs):
+        bi, bj = _tile(p, n_tiles)
+        i0, i1 = bi * _TILE, min((bi + 1) * _TILE, n)
+        j0, j1 = bj * _TILE, min((bj + 1) * _TILE, n)
+        for i in range(i0, i1):
+            start = i + 1 if bi == bj else j0
+            if bi == bj:
+                out[i, i] = inv_n
+            for j in range(start, j1):
+                s = Z[i, 0] - Z[i, 0]  # zero of Z's dtype
+                for k in range(d):
+                    t = Z[i, k] - Z[j, k]
+                    s += t * t
+                v = math.exp(-s * scale) * inv_n
+                out[i, j] = v
+                out[j, i] = v
+
+
+@numba.njit(cache=True, parallel=True)
+def _gram_epilogue(G, sq, scale, inv_n):  # pragma: no cover - compiled
+    # G holds Z Z^T in its upper triangle (syrk); the lower one is overwritten, never read.
+    n = G.shape[0]
+    n_tiles = (n + _TILE - 1) // _TILE
+    n_pairs = n_tiles * (n_tiles + 1) // 2
+    zero = sq[0] - sq[0]
+    for p in numba.prange(n_pairs):
+        bi, bj = _tile(p, n_tiles)
+        i0, i1 = bi * _TILE, min((bi + 1) * _TILE, n)
+        j0, j1 = bj * _TILE, min((bj + 1) * _TILE, n)
+        for i in range(i0, i1):
+            start = i + 1 if bi == bj else j0
+            if bi == bj:
+                G[i, i] = inv_n
+            for j in range(start, j1):
+                d2 = max(sq[i] + sq[j] - 2 * G[i, j], zero)
+                v = math.exp(-d2 * scale) * inv_n
+                G[i, j] = v
+                G[j, i] = v
+
+
+def gaussian_gram(Z: Any, sigma: float) -> np.ndarray:
+    r"""Normalised Gaussian Gram matrix :math:`A = K/N` of the rows of ``Z`` (eqs. 17, 21).
+
+    Parameters
+    ----------
+    Z : ndarray (N, d), float64 or float32
+        Samples in rows (already standardised by the width rule, if it does so).
+    sigma : float
+        Kernel width :math:`\sigma > 0` of :math:`\exp(-\lVert x-y\rVert^2/(2\sigma^2))`.
+
+    Returns
+    -------
+    A : ndarray (N, N), dtype of ``Z``
+        Symmetric, trace one, :math:`A_{ii} = 1/N` exactly.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from renyimi._numba import gaussian_gram
+    >>> A = gaussian_gram(np.array([[0.0], [1.0]]), 1.0)
+    >>> bool(np.isclose(A[0, 1], np.exp(-0.5) / 2))
+    True
+    """
+    Z = np.ascontiguousarray(Z)
+    if Z.dtype not in (np.float32, np.float64):
+        Z = Z.astype(np.float64)
+    n, d = Z.shape
+    dtype = Z.dtype.type
+    scale = dtype(1.0 / (2.0 * float(sigma) ** 2))
+    inv_n = dtype(1.0 / n)
+    if d <= DIRECT_MAX_FEATURES:
+        out = np.empty((n, n), dtype=Z.dtype)
+        _gram_direct(Z, scale, inv_n, out)
+        return out
+    from scipy.linalg import blas
+
+    # Centering leaves distances unchanged and shrinks the norms that cancel in |x|^2+|y|^2-2x.y.
+    Z = Z - Z.mean(axis=0)
+    sq = np.einsum("ij,ij->i", Z, Z)
+    syrk = blas.dsyrk if Z.dtype == np.float64 else blas.ssyrk
+    # Z.T is Fortran-ordered (d, N): trans=1 gives Z Z^T without copying Z.
+    G = syrk(1.0, Z.T, trans=1, lower=0)
+    _gram_epilogue(G, sq, scale, inv_n)
+    return G.T  # symmetric: the C-ordered view of the same memory
