@@ -42,13 +42,12 @@ import numpy as np
 
 from . import theory
 from ._backend import get_namespace, to_python_float
-from ._functional import _entropy, estimate_grams
+from ._functional import estimate_grams
 from ._validation import check_alpha, check_base
+from .pairwise import VARIABLE_SETTINGS, _entropies
 
 __all__ = ["InformationPlane", "Measurement", "PlaneArrays", "hann_smooth", "log_spaced_indices"]
 
-#: Settings that may differ between variables (``overrides``); the rest are shared by all of them.
-VARIABLE_SETTINGS = ("kernel", "sigma", "sigma_scale", "standardize", "width_params")
 #: Override keys for the input and the output variable (no layer may use these names).
 RESERVED_NAMES = ("X", "Y")
 OUTPUTS = ("reconstruction", "labels")
@@ -368,7 +367,9 @@ class InformationPlane:
     the hidden layers, and computes for each layer :math:`T` the input MI :math:`\hat I(X;T)` and the
     output MI :math:`\hat I(T;Y)` with the matrix-based Rényi estimator (eq. 20 of [1]_), together with
     :math:`M = \hat I(X;X)` and :math:`\hat I(X;Y)` (the theory's references) and each layer's mean
-    activation variance. Each Gram matrix and each entropy is computed once per measurement.
+    activation variance. Each Gram matrix and each entropy is computed once per measurement, and the
+    eigenvalue problems run as in :func:`renyimi.pairwise_mutual_information` (concurrently on CPU
+    threads, or batched on a GPU, where that is faster).
 
     Parameters
     ----------
@@ -571,41 +572,42 @@ class InformationPlane:
         x, y = _detach(x), _detach(y)
         layers = {name: _detach(t) for name, t in layers.items()}
         n = self._check_sample_counts(x, y, layers)
-        alpha, base, solver = self.settings["alpha"], self.settings["base"], self.settings["eigensolver"]
         same_library = {"x": x, **({"y": y} if self.output == "reconstruction" else {})}
         xp, _ = get_namespace({**same_library, **{f"layers[{k!r}]": t for k, t in layers.items()}})
+        names = ["X", "Y", *layers]  # variable i of the estimate; labels name them in error messages
+        values = {"x": x, "y": self._output_variable(y, xp, _device(x)),
+                  **{f"layers[{k!r}]": t for k, t in layers.items()}}
+        specs = [self.variable_settings(name) for name in names]
+        if specs[1]["kernel"] == "delta":
+            specs[1]["kernel"] = "precomputed"
+        est = estimate_grams(values, dtype=self.settings["dtype"], backend=self.settings["backend"],
+                             **{key: tuple(spec[key] for spec in specs) for key in VARIABLE_SETTINGS})
+        # Every entropy at once: S(X), S(Y), S(T_i), then the joints; pairwise._entropies runs them
+        # concurrently on CPU threads or as batched GPU calls where that is faster.
+        L = len(layers)
+        layer_ids = range(2, L + 2)
+        tasks = [(0,), (1,), *((i,) for i in layer_ids), (0, 0), (0, 1), *((0, i) for i in layer_ids),
+                 *((i, 1) for i in layer_ids)]
+        settings = self.settings
+        S = [to_python_float(v)
+             for v in _entropies(est, tasks, settings["alpha"], settings["base"], settings["eigensolver"])]
+        s_x, s_y, s_t = S[0], S[1], np.array(S[2:L + 2])
+        joint_xx, joint_xy = S[L + 2], S[L + 3]
+        joint_xt, joint_ty = np.array(S[L + 4:2 * L + 4]), np.array(S[2 * L + 4:])
+        flat = (xp.reshape(xp.astype(t, est.grams[0].dtype), (n, -1)) for t in layers.values())
+        variance = [to_python_float(xp.mean(xp.var(t, axis=0))) for t in flat]
+        sigmas = dict(zip(names, est.sigmas, strict=True))
+        return Measurement(tuple(layers), s_x + s_t - joint_xt, s_t + s_y - joint_ty, np.array(variance),
+                           2 * s_x - joint_xx, s_x + s_y - joint_xy, sigmas)
 
-        def grams(name, label, value):
-            s = self.variable_settings(name)
-            if s["kernel"] == "delta":
-                codes = _label_codes(value)
-                value = xp.asarray((codes[:, None] == codes[None, :]).astype(np.float64), device=_device(x))
-                s["kernel"] = "precomputed"
-            elif name == "Y" and self.output == "labels":  # another kernel on one-hot encoded labels
-                codes = _label_codes(value)
-                value = xp.asarray(np.eye(codes.max() + 1)[codes], device=_device(x))
-            est = estimate_grams({label: value}, dtype=self.settings["dtype"],
-                                 backend=self.settings["backend"], **s)
-            return est, est.grams[0], est.sigmas[0]
-
-        def entropy(est, *gs):
-            return to_python_float(_entropy(est, list(gs), alpha, base, solver))
-
-        est_x, a_x, sigma_x = grams("X", "x", x)
-        est_y, a_y, sigma_y = grams("Y", "y", y)
-        s_x, s_y = entropy(est_x, a_x), entropy(est_y, a_y)
-        sigmas = {"X": sigma_x, "Y": sigma_y}
-        input_mi, output_mi, variance = [], [], []
-        for name, t in layers.items():
-            est_t, a_t, sigmas[name] = grams(name, f"layers[{name!r}]", t)
-            s_t = entropy(est_t, a_t)
-            input_mi.append(s_x + s_t - entropy(est_t, a_x, a_t))
-            output_mi.append(s_t + s_y - entropy(est_t, a_t, a_y))
-            flat = xp.reshape(xp.astype(t, est_t.grams[0].dtype), (n, -1))
-            variance.append(to_python_float(xp.mean(xp.var(flat, axis=0))))
-            del a_t  # one layer's Gram matrix alive at a time
-        return Measurement(tuple(layers), np.array(input_mi), np.array(output_mi), np.array(variance),
-                           2 * s_x - entropy(est_x, a_x, a_x), s_x + s_y - entropy(est_x, a_x, a_y), sigmas)
+    def _output_variable(self, y: Any, xp: Any, device: Any) -> Any:
+        """``y`` as the estimator takes it: as given, the delta-kernel Gram of labels, or one-hot labels."""
+        if self.output != "labels":
+            return y
+        codes = _label_codes(y)
+        if self.variable_settings("Y")["kernel"] == "delta":
+            return xp.asarray((codes[:, None] == codes[None, :]).astype(np.float64), device=device)
+        return xp.asarray(np.eye(codes.max() + 1)[codes], device=device)  # another kernel on one-hot rows
 
     def _check_sample_counts(self, x: Any, y: Any, layers: dict[str, Any]) -> int:
         shapes = {"x": tuple(getattr(x, "shape", np.shape(x))), "y": tuple(getattr(y, "shape", np.shape(y)))}

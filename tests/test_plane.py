@@ -118,6 +118,11 @@ def test_measure_matches_the_functional_api_with_per_layer_overrides(rng):
     assert m["Z"][1] == ref(z, y, (25, 5))
     assert m["T1E"][0] == ref(x, t1, 5)
     assert m.input_output_mi == ref(x, y, 5)
+    pairs = [("X", "X"), ("X", "Z"), ("Z", "Y"), ("X", "T1E"), ("T1E", "Y")]
+    mi = renyimi.pairwise_mutual_information({"X": x, "Y": y, "T1E": t1, "Z": z}, pairs, sigma="yu",
+                                             sigma_scale=5, overrides={"Z": {"sigma_scale": 25}})
+    got = [m.input_information, m["Z"][0], m["Z"][1], m["T1E"][0], m["T1E"][1]]
+    np.testing.assert_allclose(got, [float(mi[p]) for p in pairs], atol=1e-10)
 
 
 def test_overrides_for_x_and_y(rng):
