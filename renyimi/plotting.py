@@ -134,10 +134,15 @@ def _step_norm(steps: np.ndarray, log: bool):
 
 def _outside_legend(fig: Any, handles: list) -> Any:
     """One legend for the figure, below the panels, so that it never covers data."""
+    from matplotlib.layout_engine import ConstrainedLayoutEngine
+
     ncol = len(handles) if len(handles) <= 9 else -(-len(handles) // 2)
-    fig.canvas.draw_idle()
-    return fig.legend(handles=handles, loc="outside lower center", ncol=ncol, frameon=False,
-                      handletextpad=0.4, columnspacing=1.2)
+    # "outside" makes room for the legend with constrained layout; otherwise hang it below the figure
+    # (saved whole with bbox_inches="tight").
+    place = ({"loc": "outside lower center"} if isinstance(fig.get_layout_engine(), ConstrainedLayoutEngine)
+             else {"loc": "upper center", "bbox_to_anchor": (0.5, 0.0)})
+    return fig.legend(handles=handles, ncol=ncol, frameon=False, handletextpad=0.4, columnspacing=1.2,
+                      **place)
 
 
 def _layer_handles(layers: Sequence[str], styles: dict, *, colored: bool, line: bool = False) -> list:
@@ -194,8 +199,8 @@ def plot_information_plane(plane: InformationPlane, *, M: float | None = None, s
                            n_points: int | None = None, split: bool | None = None, cmap: str = "viridis",
                            log_color: bool = True, feasible: bool = True, bisector: bool = True,
                            trajectories: bool = True, limits: str = "data", title: str | None = None,
-                           axes: Any = None, figsize: tuple[float, float] | None = None,
-                           markersize: float = 30) -> Any:
+                           legend: bool | None = None, axes: Any = None,
+                           figsize: tuple[float, float] | None = None, markersize: float = 30) -> Any:
     r"""Draw a recorded information plane: one marker per layer, colour by iteration (log scale).
 
     Autoencoders get two panels, encoder (up to Z) and decoder (from Z on), as in Figs. 6-7 of [1]_;
@@ -228,6 +233,9 @@ def plot_information_plane(plane: InformationPlane, *, M: float | None = None, s
         Zoom on the data, or show the whole triangle from the origin.
     title : str, optional
         Figure title.
+    legend : bool, optional
+        Draw the figure legend (layers, feasible region, bisector) below the panels; default only for
+        a new figure, so that several calls into one figure's ``axes`` can share one legend.
     axes : matplotlib Axes or sequence of Axes, optional
         Draw into these (one per panel) instead of a new figure.
     figsize : (float, float), optional
@@ -280,22 +288,22 @@ def plot_information_plane(plane: InformationPlane, *, M: float | None = None, s
         ax.set_ylabel(ylabel)
         ax.grid(True, linewidth=0.3, alpha=0.5)
     fig.colorbar(ScalarMappable(norm=norm, cmap=cmap), ax=axs, label="Iteration", pad=0.02)
-    if axes is None:
+    if legend or (legend is None and axes is None):
         shown = list(dict.fromkeys(name for _, layers in panels for name in layers))
         handles = _layer_handles(shown, styles, colored=False)
         region = f"feasible region (M = {M:.3g} {plane.units})" if feasible and M is not None else None
         handles += _theory_handles(region, bisector, _output_symbol(plane))
         _outside_legend(fig, handles)
-        if title:
-            fig.suptitle(title)
+    if title:
+        fig.suptitle(title)
     return fig
 
 
 # --------------------------------------------------------------------------------- variance (Fig 8)
 def plot_variance(plane: InformationPlane, *, layers: Sequence[str] | None = None,
                   exclude: Sequence[str] = (), smooth: float | None = None, split: bool | None = None,
-                  logx: bool = True, logy: bool = False,
-                  title: str | None = None, axes: Any = None,
+                  logx: bool = True, logy: bool = False, title: str | None = None,
+                  legend: bool | None = None, axes: Any = None,
                   figsize: tuple[float, float] | None = None) -> Any:
     """Mean activation variance of each layer against the iteration (Fig. 8 of [1]_).
 
@@ -318,6 +326,9 @@ def plot_variance(plane: InformationPlane, *, layers: Sequence[str] | None = Non
     logy : bool, default False
         Logarithmic variance axis.
     title : str, optional
+    legend : bool, optional
+        Draw the figure legend below the panels; default only for
+        a new figure, so that several calls into one figure's ``axes`` can share one legend.
     axes : Axes or sequence of Axes, optional
     figsize : (float, float), optional
 
@@ -361,11 +372,11 @@ def plot_variance(plane: InformationPlane, *, layers: Sequence[str] | None = Non
                yscale="log" if logy else "linear")
         ax.set_ylabel("Mean activation variance")
         ax.grid(True, linewidth=0.3, alpha=0.5)
-    if axes is None:
+    if legend or (legend is None and axes is None):
         shown = list(dict.fromkeys(n for _, ls in panels for n in ls))
         _outside_legend(fig, _layer_handles(shown, styles, colored=True, line=True))
-        if title:
-            fig.suptitle(title)
+    if title:
+        fig.suptitle(title)
     return fig
 
 
@@ -385,7 +396,7 @@ def _final(plane: InformationPlane, final: str | float) -> tuple[np.ndarray, np.
 
 def plot_mi_vs_bottleneck(planes: Mapping[int, InformationPlane], *, final: str | float = "last",
                           layers: Sequence[str] | None = None, logx: bool = False, reference: bool = True,
-                          title: str | None = None, axes: Any = None,
+                          title: str | None = None, legend: bool | None = None, axes: Any = None,
                           figsize: tuple[float, float] | None = None) -> Any:
     r"""Final input and output MI of each layer against the bottleneck size K (Fig. 9 of [1]_).
 
@@ -408,6 +419,9 @@ def plot_mi_vs_bottleneck(planes: Mapping[int, InformationPlane], *, final: str 
     reference : bool, default True
         Dashed line at the mean :math:`M` of the planes.
     title : str, optional
+    legend : bool, optional
+        Draw the figure legend below the panels; default only for
+        a new figure, so that several calls into one figure's ``axes`` can share one legend.
     axes : array of Axes, optional
         2 x (number of columns) axes to draw into.
     figsize : (float, float), optional
@@ -473,23 +487,23 @@ def plot_mi_vs_bottleneck(planes: Mapping[int, InformationPlane], *, final: str 
                 ax.set_title(panel_title)
             else:
                 ax.set_xlabel("Bottleneck size K")
-    if axes is None:
+    if legend or (legend is None and axes is None):
         from matplotlib.lines import Line2D
 
         shown = list(dict.fromkeys(n for _, ls in panels for n in ls))
         handles = _layer_handles(shown, styles, colored=True, line=True)
         if reference:
-            handles.append(Line2D([], [], label=rf"$M = \hat I(X;X)$ = {M:.3g}", **_BISECTOR))
+            handles.append(Line2D([], [], label=rf"$M = \hat I(X;X)$ = {M:.3g} {first.units}", **_BISECTOR))
         _outside_legend(fig, handles)
-        if title:
-            fig.suptitle(title)
+    if title:
+        fig.suptitle(title)
     return fig
 
 
 # -------------------------------------------------------------------------- theory sketch (Fig 1)
 def plot_theoretical_plane(M: float = 1.0, lam_small: float = 0.45, lam_large: float | None = None, *,
                            n_encoder: int = 4, n_decoder: int = 3,
-                           encoder_profile: Sequence[float] | None = None,
+                           encoder_profile: Sequence[float] | None = None, legend: bool | None = None,
                            axes: Any = None, figsize: tuple[float, float] | None = None) -> Any:
     r"""The theoretical information plane of an ideal autoencoder for a small and a large bottleneck (Fig. 1).
 
@@ -512,6 +526,9 @@ def plot_theoretical_plane(M: float = 1.0, lam_small: float = 0.45, lam_large: f
     encoder_profile : sequence of float, optional
         Where the encoder layers converge between M and :math:`\lambda`
         (see :func:`renyimi.theory.theoretical_convergence`).
+    legend : bool, optional
+        Draw the figure legend below the panels; default only for
+        a new figure, so that several calls into one figure's ``axes`` can share one legend.
     axes : two Axes, optional
     figsize : (float, float), optional
 
@@ -552,7 +569,7 @@ def plot_theoretical_plane(M: float = 1.0, lam_small: float = 0.45, lam_large: f
         ax.set_yticks(ticks, names)
         ax.set(xlim=(0, 1.08 * M), ylim=(0, 1.08 * M), title=panel_title, aspect="equal",
                xlabel=r"Input MI $\hat I(X;T)$", ylabel=r"Output MI $\hat I(T;X')$")
-    if axes is None:
+    if legend or (legend is None and axes is None):
         from matplotlib.lines import Line2D
 
         handles = _layer_handles(tr.layers, styles, colored=True, line=True)

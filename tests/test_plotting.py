@@ -113,9 +113,16 @@ def test_information_plane_for_labels_has_one_panel_and_labels_y():
 
 
 def test_information_plane_into_given_axes_and_errors():
-    fig, axs = plt.subplots(2, 2)
+    fig, axs = plt.subplots(2, 2, layout="constrained")
     out = plot_information_plane(_synthetic(), axes=axs[0])
     assert out is fig and len(_scatters(axs[0, 0])) == 3 and not _scatters(axs[1, 0])
+    assert not fig.legends  # rows drawn into one figure share one legend, asked for once
+    plot_information_plane(_synthetic(seed=1), axes=axs[1], legend=True)
+    assert len(fig.legends) == 1
+    _render(fig)
+    fig2, axs2 = plt.subplots(1, 2)  # no constrained layout: the legend hangs below the figure
+    plot_variance(_synthetic(), axes=axs2, legend=True)
+    assert fig2.legends[0].get_bbox_to_anchor() is not None
     with pytest.raises(ValueError, match="axes must hold 2"):
         plot_information_plane(_synthetic(), axes=[axs[1, 0]])
     with pytest.raises(ValueError, match="empty"):
