@@ -16,6 +16,7 @@ The numbers in ``docs/performance.md`` and in the docstrings of ``renyimi._eigen
 from __future__ import annotations
 
 import argparse
+import contextlib
 import importlib.util
 import os
 import sys
@@ -148,11 +149,32 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("section", choices=[*SECTIONS, "all"])
     parser.add_argument("--sizes", type=int, nargs="+", default=[256, 512, 1024, 2048, 4096])
+    parser.add_argument("--threads", type=int, default=None,
+                        help="limit BLAS, torch and numba to this many threads (1: immune to a busy machine)")
     args = parser.parse_args(argv)
-    for name, run in SECTIONS.items():
-        if args.section in (name, "all"):
-            print(f"\n## {name}\n")
-            run(args.sizes)
+    with limit_threads(args.threads):
+        for name, run in SECTIONS.items():
+            if args.section in (name, "all"):
+                print(f"\n## {name}" + (f" ({args.threads} thread(s) per library)" if args.threads else "") + "\n")
+                run(args.sizes)
+
+
+@contextlib.contextmanager
+def limit_threads(n: int | None):
+    """Limit BLAS (threadpoolctl), torch and numba to ``n`` threads; None leaves them alone."""
+    if n is None:
+        yield
+        return
+    if importlib.util.find_spec("torch") is not None:
+        import torch
+
+        torch.set_num_threads(n)
+    if importlib.util.find_spec("numba") is not None:
+        import numba
+
+        numba.set_num_threads(n)
+    with _eigen.blas_threads(n):
+        yield
 
 
 if __name__ == "__main__":

@@ -40,7 +40,7 @@ SOLVERS = ("auto", "numpy", "scipy-evd", "scipy-evr", "torch")
 
 # Measured policy for NumPy input (benchmarks/measure_policy.py eigen): (largest N, solver) pairs
 # in increasing N; the last entry covers every larger N.
-_AUTO_FLOAT64 = ((10**9, "numpy"),)
+_AUTO_FLOAT64 = ((10**9, "scipy-evr"),)
 _AUTO_FLOAT32 = ((10**9, "scipy-evr"),)
 
 # Largest N for which one single-threaded solve per core beats LAPACK's own threads

@@ -161,8 +161,11 @@ def variable_gram(X: Any, spec: VariableSpec, xp: Any, dtype: Any, name: str, ba
 
 def estimate_grams(arrays: dict[str, Any], *, kernel: Any = "gaussian", sigma: Any = "tapia",
                    sigma_scale: Any = 1.0, standardize: Any = "feature", width_params: Any = None,
-                   dtype: Any = None, backend: str = "auto") -> Estimate:
-    """Validate inputs once and build every variable's normalised Gram matrix."""
+                   dtype: Any = None, backend: str = "auto", mapper: Any = None) -> Estimate:
+    """Validate inputs once and build every variable's normalised Gram matrix.
+
+    ``mapper(fn, items) -> list``, if given, runs the per-variable builds (concurrently, say).
+    """
     if not arrays:
         raise ValueError("At least one variable is needed; got none.")
     xp, arrays = get_namespace(arrays)
@@ -174,12 +177,14 @@ def estimate_grams(arrays: dict[str, Any], *, kernel: Any = "gaussian", sigma: A
         if spec.kernel != "precomputed" and getattr(X, "ndim", 1) == 0:
             check_samples(X, name, xp)  # raises the 0-d message before the sample-count check
     check_same_n_samples(arrays)
-    grams, sigmas = [], []
-    for (name, X), spec in zip(arrays.items(), specs):
-        A, s = variable_gram(X, spec, xp, dtype, name, backend)
-        grams.append(A)
-        sigmas.append(s)
-    return Estimate(xp, grams, sigmas)
+    items = list(zip(arrays.items(), specs))
+
+    def build(item):
+        (name, X), spec = item
+        return variable_gram(X, spec, xp, dtype, name, backend)
+
+    built = mapper(build, items) if mapper is not None else [build(item) for item in items]
+    return Estimate(xp, [A for A, _ in built], [s for _, s in built])
 
 
 def _entropy(est: Estimate, grams: list, alpha: float, base: float, eigensolver: str) -> Any:

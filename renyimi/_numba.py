@@ -48,7 +48,7 @@ __all__ = ["AUTO_USES_NUMBA", "DIRECT_MAX_FEATURES", "gaussian_gram"]
 AUTO_USES_NUMBA = False
 
 #: Up to this many features the direct (tiled difference) kernel beats BLAS ``syrk`` + epilogue.
-DIRECT_MAX_FEATURES = 16
+DIRECT_MAX_FEATURES = 32
 
 # Square tiles keep both the tile and its mirror image in cache while they are written.
 _TILE = 64

@@ -21,6 +21,7 @@ from collections.abc import Mapping
 from typing import Any, Hashable
 
 from . import _eigen, _gram
+from ._backend import library_name
 from ._functional import _is_per_variable, _wrap, estimate_grams
 from ._spectral import entropy_from_eigenvalues, renyi_entropy, uses_eigenvalues
 from ._validation import check_alpha, check_base
@@ -110,7 +111,8 @@ def pairwise_mutual_information(variables: Mapping[Hashable, Any], pairs: Any = 
     shared = {"kernel": kernel, "sigma": sigma, "sigma_scale": sigma_scale, "standardize": standardize,
               "width_params": width_params}
     settings = {key: _per_variable(key, value, names, used, overrides) for key, value in shared.items()}
-    est = estimate_grams({n: variables[n] for n in used}, dtype=dtype, backend=backend, **settings)
+    arrays = {n: variables[n] for n in used}
+    est = estimate_grams(arrays, dtype=dtype, backend=backend, mapper=_gram_mapper(arrays, backend), **settings)
     index = {n: i for i, n in enumerate(used)}
 
     # One task per entropy: a variable (i,) or an unordered pair (i, j); pairs given twice share one.
@@ -144,6 +146,21 @@ def _entropies(est: Any, tasks: list[tuple[int, ...]], alpha: float, base: float
         return _eigen.map_concurrent(lambda t: renyi_entropy(matrix(t), alpha, xp, base, solver=eigensolver),
                                      tasks, workers=workers)
     return [renyi_entropy(matrix(t), alpha, xp, base, solver=eigensolver) for t in tasks]
+
+
+def _gram_mapper(arrays: dict, backend: str) -> Any:
+    """Build NumPy Gram matrices concurrently, one BLAS thread each, where eigensolves would be too.
+
+    The NumPy path is single-threaded outside its one GEMM, so one variable per core wins; numba
+    kernels are parallel already (and numba's workqueue layer must not be entered concurrently).
+    """
+    if backend == "numba" or not all(library_name(a) == "numpy" for a in arrays.values()):
+        return None
+    first = next(iter(arrays.values()))
+    workers = _eigen.concurrent_workers(first.shape[0] if first.ndim else 0, len(arrays))
+    if workers <= 1:
+        return None
+    return lambda fn, items: _eigen.map_concurrent(fn, items, workers=workers)
 
 
 def _on_gpu(A: Any, xp: Any) -> bool:
