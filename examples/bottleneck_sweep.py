@@ -58,7 +58,7 @@ def run(config: ip.PlaneConfig, data, out: Path, *, reuse: dict | None = None, r
 
 
 def final_values(planes: dict) -> dict:
-    """``{"K": (nK,), "layers": names, "input_mi": (nK, L), "output_mi": (nK, L), "M": (nK,)}`` at the last step."""
+    """Last-step values: ``K`` (nK,), ``layers``, ``input_mi`` and ``output_mi`` (nK, L), ``M`` (nK,)."""
     Ks = sorted(planes)
     arrays = [planes[K].to_arrays() for K in Ks]
     return {"K": np.array(Ks), "layers": arrays[0].layers, "n_encoder": planes[Ks[0]].n_encoder,
@@ -112,7 +112,8 @@ def plot_sweep(planes: dict, summary: dict, path: Path, *, title: str) -> Path:
     _common.paper_style()
     fig = plot_mi_vs_bottleneck(planes, logx=True, figsize=(7.0, 5.2), title=title)
     k_star = summary["critical_K"]
-    titles = ("(a) encoder, input MI", "(b) decoder, input MI", "(c) encoder, output MI", "(d) decoder, output MI")
+    titles = ("(a) encoder, input MI", "(b) decoder, input MI",
+              "(c) encoder, output MI", "(d) decoder, output MI")
     for ax, panel_title in zip(fig.axes[:4], titles, strict=True):
         if k_star is not None:
             ax.axvline(k_star, color="0.25", lw=1, ls=":")

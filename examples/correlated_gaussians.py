@@ -3,7 +3,8 @@ r"""Correlated Gaussians: the paper's Figs. 2-4 (Tapia & Estévez, IJCNN 2020, S
 :math:`X, Y \sim \mathcal N(0, I_d)` with :math:`\operatorname{corr}(X_i, Y_j) = \rho\,\delta_{ij}`
 (eq. 31), so :math:`I(X;Y) = -\tfrac d2 \log(1-\rho^2)`. The matrix-based estimate is compared under
 
-* the old rule (eq. 27, ``sigma="yu"``): :math:`\sigma = \gamma N^{-1/(4+d)}` with :math:`\gamma = 2\sqrt{10}`;
+* the old rule (eq. 27, ``sigma="yu"``): :math:`\sigma = \gamma N^{-1/(4+d)}` with
+  :math:`\gamma = 2\sqrt{10}`;
 * the paper's rule (eqs. 29-30, ``sigma="tapia"``): :math:`\sigma = \gamma\sqrt d\,N^{-1/(4+d)}` with
   :math:`\gamma = 2`,
 
@@ -33,7 +34,8 @@ import renyimi
 
 RULES = {
     # name: (estimator settings, label for figures)
-    "old": ({"sigma": "yu", "sigma_scale": 2 * math.sqrt(10)}, r"previous rule (eq. 27), $\gamma=2\sqrt{10}$"),
+    "old": ({"sigma": "yu", "sigma_scale": 2 * math.sqrt(10)},
+            r"previous rule (eq. 27), $\gamma=2\sqrt{10}$"),
     "paper": ({"sigma": "tapia", "sigma_scale": 2.0}, r"proposed rule (eqs. 29-30), $\gamma=2$"),
 }
 
@@ -52,7 +54,8 @@ class GaussianConfig:
     rules: dict = field(default_factory=lambda: {k: v[0] for k, v in RULES.items()})
 
 
-def correlated_gaussians(rng: np.random.Generator, n: int, d: int, rho: float) -> tuple[np.ndarray, np.ndarray]:
+def correlated_gaussians(rng: np.random.Generator, n: int, d: int,
+                         rho: float) -> tuple[np.ndarray, np.ndarray]:
     """``n`` samples of eq. 31: ``X = U``, ``Y = rho U + sqrt(1 - rho^2) V``, ``U, V ~ N(0, I_d)``."""
     u = rng.standard_normal((n, d))
     return u, rho * u + math.sqrt(1.0 - rho * rho) * rng.standard_normal((n, d))
@@ -74,7 +77,7 @@ def estimate_curve(rng: np.random.Generator, n: int, d: int, rhos, runs: int, se
 
 
 def run(config: GaussianConfig, *, show_progress: bool = True) -> dict:
-    """All estimates of Figs. 3 and 4: ``{"fig3": {rule: {d: (runs, n_rho)}}, "fig4": {N: (runs, n_rho)}}``."""
+    """Estimates of Figs. 3-4: ``{"fig3": {rule: {d: (runs, n_rho)}}, "fig4": {N: (runs, n_rho)}}``, bits."""
     rhos = np.asarray(config.rhos, dtype=float)
     jobs = [("fig3", rule, d, config.n_samples) for rule in config.rules for d in config.dims]
     jobs += [("fig4", "paper", config.sample_size_dim, n) for n in config.sample_sizes]
@@ -110,9 +113,10 @@ def summarize(results: dict, config: GaussianConfig) -> dict:
             }
     for n, values in results["fig4"].items():
         mean = values.mean(axis=0)
-        out["fig4"][f"N{n}"] = {"mean_at_rho_0": float(mean[at[0.0]]), "mean_at_rho_0.9": float(mean[at[0.9]]),
-                                "range_over_rho": float(mean.max() - mean.min()),
-                                "std_mean": float(values.std(axis=0).mean())}
+        out["fig4"][f"N{n}"] = {
+            "mean_at_rho_0": float(mean[at[0.0]]), "mean_at_rho_0.9": float(mean[at[0.9]]),
+            "range_over_rho": float(mean.max() - mean.min()), "std_mean": float(values.std(axis=0).mean()),
+        }
     return out
 
 
@@ -134,6 +138,7 @@ def plot_theory(path: Path) -> Path:
     ax.set_ylabel(r"$I(X;Y)$ [bits]")
     ax.set_title(r"theoretical MI, $d = 1$ (eq. 31)")
     ax.set_xlim(-1, 1)
+    ax.set_xticks([-1, -0.5, 0, 0.5, 1])
     ax.set_ylim(0, None)
     return _common.save_figure(fig, path)
 
@@ -168,6 +173,7 @@ def plot_rules(results: dict, config: GaussianConfig, path: Path) -> Path:
         axes[i, 0].set_ylabel(r"$I_\alpha(X;Y)$ [bits]")
     for ax in axes[-1]:
         ax.set_xlabel(r"correlation factor $\rho$")
+        ax.set_xticks([-0.9, -0.45, 0, 0.45, 0.9])
     fig.suptitle(f"Correlated Gaussians, $N = {config.n_samples}$, {config.runs} runs: "
                  r"previous rule $\gamma=2\sqrt{10}$ vs proposed rule $\gamma=2$", fontsize=9)
     return _common.save_figure(fig, path)
@@ -185,6 +191,7 @@ def plot_sample_sizes(results: dict, config: GaussianConfig, path: Path) -> Path
     ax.set_xlabel(r"correlation factor $\rho$")
     ax.set_ylabel(r"$I_\alpha(X;Y)$ [bits]")
     ax.set_title(rf"proposed rule, $d = {config.sample_size_dim}$, {config.runs} runs")
+    ax.set_xticks([-0.9, -0.45, 0, 0.45, 0.9])
     ax.legend(frameon=False, loc="upper center")
     return _common.save_figure(fig, path)
 
@@ -212,8 +219,7 @@ def main(argv: list[str] | None = None) -> dict:
     results = run(config, show_progress=not args.no_progress)
     figures = make_figures(results, config, args.out)
     summary = summarize(results, config)
-    _common.dump_json({"config": config.__dict__, "summary": summary,
-                       "estimates": {"rhos": results["rhos"], "fig3": results["fig3"], "fig4": results["fig4"]}},
+    _common.dump_json({"config": config.__dict__, "summary": summary, "estimates": results},
                       args.out / "correlated_gaussians.json")
     for name, path in figures.items():
         print(f"{name}: {path}")

@@ -72,13 +72,15 @@ class PlaneConfig:
     eval_batches: int = 10         # batches of test images averaged per measurement (the paper: 10)
     eval_size: int = 512           # samples per batch (the paper: 512)
     smooth_window: float | None = None  # Hann span in iterations; None: the paper's fraction of the run
+    max_iterations: int | None = None   # cap on the iterations (quick runs on the full data sets)
     settings: tuple[str, ...] = tuple(PLANE_SETTINGS)
     reduction: str = "sum"
     seed: int = 0
     extra: dict = field(default_factory=dict)
 
     def iterations(self, n_train: int) -> int:
-        return max(1, int(round(self.epochs * math.ceil(n_train / ae.BATCH_SIZE))))
+        n = max(1, int(round(self.epochs * math.ceil(n_train / ae.BATCH_SIZE))))
+        return n if self.max_iterations is None else min(n, int(self.max_iterations))
 
     def window(self, iterations: int) -> float:
         if self.smooth_window is not None:
@@ -88,8 +90,9 @@ class PlaneConfig:
     def identity(self) -> dict:
         """What a checkpoint must match to be resumed."""
         d = asdict(self)
-        return {k: d[k] for k in ("hidden", "epochs", "n_points", "eval_batches", "eval_size", "reduction",
-                                  "seed")}
+        keys = ("hidden", "epochs", "max_iterations", "n_points", "eval_batches", "eval_size", "reduction",
+                "seed")
+        return {k: d[k] for k in keys}
 
 
 @dataclass
@@ -135,8 +138,9 @@ def measure(step: int, model: ae.Autoencoder, batches, planes: dict) -> None:
             plane.record(step, x.numpy(), x_rec.numpy(), layers)
 
 
-def train_and_record(K: int, data, config: PlaneConfig, out: Path, *, measure_steps=None, resume: bool = False,
-                     show_progress: bool = True, settings=None, tag: str | None = None) -> Run:
+def train_and_record(K: int, data, config: PlaneConfig, out: Path, *, measure_steps=None,
+                     resume: bool = False, show_progress: bool = True, settings=None,
+                     tag: str | None = None) -> Run:
     """Train one autoencoder with bottleneck ``K`` and record its information planes.
 
     Parameters
@@ -158,7 +162,10 @@ def train_and_record(K: int, data, config: PlaneConfig, out: Path, *, measure_st
     """
     settings = tuple(config.settings if settings is None else settings)
     iterations = config.iterations(len(data.train_images))
-    steps = ae.log_spaced_steps(iterations, config.n_points) if measure_steps is None else sorted(measure_steps)
+    if measure_steps is None:
+        steps = ae.log_spaced_steps(iterations, config.n_points)
+    else:
+        steps = sorted(measure_steps)
     ckpt = out / "checkpoints"
     ckpt.mkdir(parents=True, exist_ok=True)
     tag = tag or f"K{K}"
@@ -226,23 +233,17 @@ def plot_planes(runs: dict, setting: str, config: PlaneConfig, path: Path, *, n_
     """Figs. 6-7: one row per K, encoder (left) and decoder (right) panels, colour = iteration."""
     import matplotlib.pyplot as plt
 
-    from renyimi.plotting import _layer_handles, _theory_handles, layer_styles, plot_information_plane
+    from renyimi.plotting import plot_information_plane
 
     Ks = sorted(runs)
     fig, axes = plt.subplots(len(Ks), 2, figsize=(7.0, 3.05 * len(Ks) + 0.7), squeeze=False,
                              layout="constrained")
     letters = iter("abcdefghij")
-    for row, K in zip(axes, Ks, strict=True):
-        plane = runs[K].planes[setting]
-        plot_information_plane(plane, smooth=config.window(runs[K].iterations), n_points=n_points, axes=row,
-                               markersize=16)
+    for i, (row, K) in enumerate(zip(axes, Ks, strict=True)):
+        plot_information_plane(runs[K].planes[setting], smooth=config.window(runs[K].iterations),
+                               n_points=n_points, axes=row, markersize=16, legend=i == len(Ks) - 1)
         for ax, part in zip(row, ("encoder", "decoder"), strict=True):
             ax.set_title(f"({next(letters)}) $K = {K}$, {part}")
-    plane = runs[Ks[0]].planes[setting]
-    handles = _layer_handles(plane.layers, layer_styles(plane.layers), colored=False)
-    handles += _theory_handles("feasible region", True)
-    fig.legend(handles=handles, loc="outside lower center", ncol=5, frameon=False, fontsize=7.5,
-               handletextpad=0.3, columnspacing=1.0)
     fig.suptitle(title or SETTING_TITLES[setting], fontsize=9)
     return _common.save_figure(fig, path)
 
@@ -251,32 +252,36 @@ def plot_variances(runs: dict, config: PlaneConfig, path: Path, *, setting: str 
     """Fig. 8: mean activation variance of each layer (Z left out, as in the paper), one row per K."""
     import matplotlib.pyplot as plt
 
-    from renyimi.plotting import _layer_handles, layer_styles, plot_variance
+    from renyimi.plotting import plot_variance
 
     Ks = sorted(runs)
     setting = setting or next(iter(runs[Ks[0]].planes))
     fig, axes = plt.subplots(len(Ks), 2, figsize=(7.0, 2.35 * len(Ks) + 0.5), squeeze=False,
                              layout="constrained")
     letters = iter("abcdefghij")
-    for row, K in zip(axes, Ks, strict=True):
-        plot_variance(runs[K].planes[setting], exclude=["Z"], smooth=config.window(runs[K].iterations), axes=row)
+    for i, (row, K) in enumerate(zip(axes, Ks, strict=True)):
+        plot_variance(runs[K].planes[setting], exclude=["Z"], smooth=config.window(runs[K].iterations),
+                      axes=row, legend=i == len(Ks) - 1)
         for ax, part in zip(row, ("encoder", "decoder"), strict=True):
             ax.set_title(f"({next(letters)}) $K = {K}$, {part}")
-    layers = [n for n in runs[Ks[0]].planes[setting].layers if n != "Z"]
-    handles = _layer_handles(layers, layer_styles(runs[Ks[0]].planes[setting].layers), colored=True, line=True)
-    fig.legend(handles=handles, loc="outside lower center", ncol=len(handles), frameon=False, fontsize=7.5)
     fig.suptitle("Mean activation variance per layer (bottleneck $Z$ not shown)", fontsize=9)
     return _common.save_figure(fig, path)
 
 
-def plot_losses(runs: dict, path: Path) -> Path:
-    """Test reconstruction error per pixel at the measured iterations (training sanity check)."""
+def plot_losses(runs: dict, path: Path, *, plateau: float | None = None) -> Path:
+    """Test reconstruction error per pixel at the measured iterations (training sanity check).
+
+    ``plateau`` draws the error of always answering the mean training image, where a deep sigmoid
+    autoencoder trained with the per-pixel mean loss stays.
+    """
     import matplotlib.pyplot as plt
 
     fig, ax = plt.subplots(figsize=(3.6, 2.5), layout="constrained")
     for K, r in sorted(runs.items()):
         steps, loss = np.array(r.test_loss).T
-        ax.plot(np.maximum(steps, 1), loss, marker="o", ms=2.5, label=f"$K = {K}$")
+        ax.plot(steps[steps > 0], loss[steps > 0], marker="o", ms=2.5, label=f"$K = {K}$")
+    if plateau is not None:
+        ax.axhline(plateau, color="0.4", ls="--", lw=1, label="mean image")
     ax.set_xscale("log")
     ax.set_xlabel("iteration")
     ax.set_ylabel("test MSE per pixel")
@@ -284,7 +289,7 @@ def plot_losses(runs: dict, path: Path) -> Path:
     return _common.save_figure(fig, path)
 
 
-def make_figures(runs: dict, config: PlaneConfig, out: Path) -> dict[str, Path]:
+def make_figures(runs: dict, config: PlaneConfig, out: Path, data=None) -> dict[str, Path]:
     _common.paper_style()
     figures = {}
     names = {"old": "fig6_planes_old_rule.png", "paper": "fig7_planes_paper_rule.png",
@@ -292,7 +297,10 @@ def make_figures(runs: dict, config: PlaneConfig, out: Path) -> dict[str, Path]:
     for setting in config.settings:
         figures[f"planes_{setting}"] = plot_planes(runs, setting, config, out / names[setting])
     figures["variance"] = plot_variances(runs, config, out / "fig8_variance.png")
-    figures["loss"] = plot_losses(runs, out / "test_loss.png")
+    plateau = None
+    if data is not None:  # error of the constant answer "mean training image"
+        plateau = float(np.mean((data.test_images - data.train_images.mean(axis=0)) ** 2))
+    figures["loss"] = plot_losses(runs, out / "test_loss.png", plateau=plateau)
     return figures
 
 
@@ -300,7 +308,7 @@ def parse_args(argv=None, description=None):
     parser = argparse.ArgumentParser(description=description or __doc__.splitlines()[0])
     parser.add_argument("--out", type=Path, default=Path("results/planes"))
     parser.add_argument("--K", type=int, nargs="+", default=[2, 32], help="bottleneck sizes (default 2 32)")
-    parser.add_argument("--hidden", type=lambda s: tuple(int(v) for v in s.split(",")), default=ae.DEFAULT_HIDDEN,
+    parser.add_argument("--hidden", type=ae.parse_sizes, default=ae.DEFAULT_HIDDEN,
                         help="encoder hidden sizes (default 1000,500,250)")
     parser.add_argument("--epochs", type=float, default=100.0)
     parser.add_argument("--points", type=int, default=60, help="measured iterations, log-spaced")
@@ -311,7 +319,8 @@ def parse_args(argv=None, description=None):
     parser.add_argument("--dataset", choices=("mnist", "fashion"), default="mnist")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--resume", action="store_true", help="continue from the checkpoints in --out")
-    parser.add_argument("--threads", type=int, default=1, help="torch threads (default 1; see autoencoder.py)")
+    parser.add_argument("--threads", type=int, default=1,
+                        help="torch threads (default 1; see autoencoder.py)")
     parser.add_argument("--no-progress", action="store_true")
     return parser.parse_args(argv)
 
@@ -324,7 +333,7 @@ def main(argv=None) -> dict:
                          seed=args.seed)
     data = _common.load_images(args.data, args.dataset, seed=args.seed)
     runs = run(config, data, args.out, resume=args.resume, show_progress=not args.no_progress)
-    for name, path in make_figures(runs, config, args.out).items():
+    for name, path in make_figures(runs, config, args.out, data).items():
         print(f"{name}: {path}")
     return runs
 

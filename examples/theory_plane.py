@@ -33,8 +33,8 @@ def convergence_table(M: float = 1.0, lam_small: float = 0.45, lam_large: float 
     out = {}
     for regime, lam in (("small", lam_small), ("large", lam_large)):
         c = theory.theoretical_convergence(M, lam, 4, 3)
-        out[regime] = {"M": M, "lambda": lam,
-                       "points": {n: [float(x), float(y)] for n, x, y in zip(c.layers, c.input_mi, c.output_mi, strict=True)}}
+        points = zip(c.layers, c.input_mi, c.output_mi, strict=True)
+        out[regime] = {"M": M, "lambda": lam, "points": {n: [float(x), float(y)] for n, x, y in points}}
     return out
 
 

@@ -46,7 +46,8 @@ def fake_digits() -> ImageDataset:
     images = (rng.random((360, 784)) < 0.15) * rng.random((360, 784))
     images = images.astype(np.float32)
     labels = rng.integers(0, 10, 360)
-    return ImageDataset(images[:300], labels[:300], images[300:], labels[300:], "fake", "test", tuple("0123456789"))
+    return ImageDataset(images[:300], labels[:300], images[300:], labels[300:], "fake", "test",
+                        tuple("0123456789"))
 
 
 # ------------------------------------------------------------------------------- Gaussians
@@ -83,7 +84,8 @@ def test_autoencoder_architecture_and_layer_names():
     assert tuple(model.layer_modules) == _common.LAYERS
     assert model.n_encoder == 4
     x = torch.rand(7, 784)
-    with torch.no_grad(), renyimi.capture.capture_activations(model, model.layer_modules, flatten=True) as acts:
+    capture = renyimi.capture.capture_activations(model, model.layer_modules, flatten=True)
+    with torch.no_grad(), capture as acts:
         out = model(x)
     shapes = {name: tuple(t.shape) for name, t in acts.items()}
     assert shapes == {"T1E": (7, 12), "T2E": (7, 8), "T3E": (7, 5), "Z": (7, 3), "T1D": (7, 5), "T2D": (7, 8),
@@ -153,8 +155,9 @@ def test_planes_are_checkpointed_bounded_and_resumable(tmp_path, fake_digits):
     assert not np.allclose(feat.input_information, pooled.input_information)
     again = ip.train_and_record(2, fake_digits, config, tmp_path, resume=True, show_progress=False)
     for name in config.settings:  # nothing re-measured: same values, still two batches per step
-        np.testing.assert_array_equal(again.planes[name].to_arrays().input_mi, run.planes[name].to_arrays().input_mi)
-        assert np.all(again.planes[name].to_arrays().n_batches == 2)
+        resumed = again.planes[name].to_arrays()
+        np.testing.assert_array_equal(resumed.input_mi, run.planes[name].to_arrays().input_mi)
+        assert np.all(resumed.n_batches == 2)
 
 
 def test_evaluation_batches_disjoint_when_possible():
@@ -194,7 +197,7 @@ def test_reproduce_paper_tiny_end_to_end(tmp_path):
     by_id = {c["id"]: c for c in claims}
     assert by_id["gaussians_saturation"]["supported"]  # holds at any scale: exactly log2 N at d = 1000
     sat = by_id["gaussians_saturation"]["measured"]
-    assert sat["old_d1000"]["gap_to_log2_N"] < 1e-6
+    assert sat["curves"]["old_d1000"]["gap_to_log2_N"] < 1e-6
     for key in ("critical_K[paper]", "critical_K[paper_pooled]"):
         assert by_id[key]["measured"]["K"] == [2, 4, 8]
     plane = renyimi.InformationPlane.load(tmp_path / "checkpoints" / "K2_paper.plane.json")
