@@ -33,6 +33,7 @@ gives the measured policy.
 from __future__ import annotations
 
 import contextlib
+import ctypes
 import itertools
 import os
 import threading
@@ -52,12 +53,12 @@ __all__ = [
     "map_concurrent",
 ]
 
-SOLVERS = ("auto", "numpy", "scipy-evd", "scipy-evr", "torch")
+SOLVERS = ("auto", "numpy", "lapack-evd", "scipy-evd", "scipy-evr", "torch")
 
 # Measured policy for NumPy input (benchmarks/measure_policy.py eigen): (largest N, solver) pairs
 # in increasing N; the last entry covers every larger N.
 _AUTO_FLOAT64 = ((10**9, "numpy"),)
-_AUTO_FLOAT32 = ((10**9, "scipy-evr"),)
+_AUTO_FLOAT32 = ((10**9, "lapack-evd"),)
 
 # Largest N for which one single-threaded solve per core beats LAPACK's own threads
 # (benchmarks/measure_policy.py concurrency).
@@ -85,9 +86,12 @@ def eigvalsh(A: Any, xp: Any, *, solver: str = "auto") -> Any:
         Symmetric matrix or stack of them.
     xp : module
         Array namespace of ``A``.
-    solver : {"auto", "numpy", "scipy-evd", "scipy-evr", "torch"}
+    solver : {"auto", "numpy", "lapack-evd", "scipy-evd", "scipy-evr", "torch"}
         LAPACK route for NumPy input; ignored (the library's own ``eigvalsh``) for torch and CuPy.
-        ``"scipy-evd"``/``"scipy-evr"`` keep float32 in single precision; ``"torch"`` needs PyTorch.
+        ``"lapack-evd"`` calls LAPACK ``?syevd`` from :mod:`scipy.linalg.cython_lapack` directly,
+        with the GIL released (SciPy's own wrappers hold it, so they cannot run concurrently);
+        it, ``"scipy-evd"`` and ``"scipy-evr"`` keep float32 in single precision; ``"torch"``
+        needs PyTorch.
 
     Returns
     -------
@@ -104,6 +108,8 @@ def eigvalsh(A: Any, xp: Any, *, solver: str = "auto") -> Any:
         return xp.linalg.eigvalsh(A)
     if solver == "torch":
         return _torch_eigvalsh(A)
+    if solver == "lapack-evd":
+        return _lapack_eigvalsh(A)
     return _scipy_eigvalsh(A, "evr" if solver == "scipy-evr" else "evd")
 
 
@@ -214,6 +220,53 @@ def _scipy_eigvalsh(A: Any, driver: str) -> Any:
     if A.ndim == 2:
         return eigh(A, eigvals_only=True, driver=driver, check_finite=False)
     return np.stack([eigh(a, eigvals_only=True, driver=driver, check_finite=False) for a in A])
+
+
+def _lapack_eigvalsh(A: Any) -> Any:
+    """Eigenvalues by LAPACK ``?syevd`` (jobz="N", optimal workspace), the GIL released by ctypes."""
+    if A.ndim > 2:
+        return np.stack([_lapack_eigvalsh(a) for a in A])
+    if A.dtype not in (np.float32, np.float64):
+        A = A.astype(np.float64)
+    syevd = _syevd(A.dtype)
+    a = np.array(A, order="C", copy=True)  # overwritten by LAPACK
+    n = a.shape[0]
+    w = np.empty(n, a.dtype)
+    # Fortran's upper triangle of a C-ordered array is its lower one, the triangle numpy.linalg.eigvalsh reads.
+    jobz, uplo, n_, info = ctypes.c_char(b"N"), ctypes.c_char(b"U"), ctypes.c_int(n), ctypes.c_int(0)
+    lda = ctypes.c_int(max(1, n))
+
+    def call(work, iwork, lwork, liwork):
+        syevd(ctypes.byref(jobz), ctypes.byref(uplo), ctypes.byref(n_), a.ctypes.data, ctypes.byref(lda),
+              w.ctypes.data, work.ctypes.data, ctypes.byref(ctypes.c_int(lwork)), iwork.ctypes.data,
+              ctypes.byref(ctypes.c_int(liwork)), ctypes.byref(info))
+
+    work, iwork = np.empty(1, a.dtype), np.empty(1, np.intc)
+    call(work, iwork, -1, -1)  # workspace query: the optimal sizes land in work[0] and iwork[0]
+    work, iwork = np.empty(max(1, int(work[0])), a.dtype), np.empty(max(1, int(iwork[0])), np.intc)
+    call(work, iwork, work.size, iwork.size)
+    if info.value != 0:
+        raise np.linalg.LinAlgError(f"LAPACK ?syevd failed (info={info.value}): the eigenvalues did not converge.")
+    return w
+
+
+_SYEVD: dict = {}
+
+
+def _syevd(dtype: Any) -> Any:
+    """``ssyevd``/``dsyevd`` of :mod:`scipy.linalg.cython_lapack` as a ctypes function (cached)."""
+    name = "ssyevd" if dtype == np.float32 else "dsyevd"
+    if name not in _SYEVD:
+        from scipy.linalg import cython_lapack
+
+        api = ctypes.pythonapi
+        api.PyCapsule_GetName.restype, api.PyCapsule_GetName.argtypes = ctypes.c_char_p, [ctypes.py_object]
+        api.PyCapsule_GetPointer.restype = ctypes.c_void_p
+        api.PyCapsule_GetPointer.argtypes = [ctypes.py_object, ctypes.c_char_p]
+        capsule = cython_lapack.__pyx_capi__[name]
+        address = api.PyCapsule_GetPointer(capsule, api.PyCapsule_GetName(capsule))
+        _SYEVD[name] = ctypes.CFUNCTYPE(None, *[ctypes.c_void_p] * 11)(address)
+    return _SYEVD[name]
 
 
 def _torch_eigvalsh(A: Any) -> Any:

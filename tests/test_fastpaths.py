@@ -53,6 +53,16 @@ def test_auto_solver_is_a_concrete_single_precision_route(n, dtype):
         assert solver != "numpy"
 
 
+def test_lapack_route_reports_failure_and_handles_edge_cases():
+    with pytest.raises(np.linalg.LinAlgError, match="did not converge"):
+        _eigen.eigvalsh(np.full((4, 4), np.nan), np, solver="lapack-evd")
+    np.testing.assert_array_equal(_eigen.eigvalsh(np.eye(1), np, solver="lapack-evd"), [1.0])
+    ints = np.array([[2, 1], [1, 2]])
+    np.testing.assert_allclose(_eigen.eigvalsh(ints, np, solver="lapack-evd"), [1.0, 3.0])
+    A = np.array([[1.0, 5.0], [0.5, 1.0]])  # not symmetric: the lower triangle counts, as in NumPy
+    np.testing.assert_allclose(_eigen.eigvalsh(A, np, solver="lapack-evd"), np.linalg.eigvalsh(A))
+
+
 def test_eigvalsh_of_a_stack(rng):
     stack = np.stack([_gram(rng, 30), _gram(rng, 30, scale=2.0)])
     for solver in SOLVERS:
