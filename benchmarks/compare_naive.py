@@ -118,7 +118,8 @@ def solve_like_renyimi(mats: list[np.ndarray]) -> list:
     """The eigensolves alone, with renyimi's solver choice and concurrency policy."""
     n = mats[0].shape[0]
     workers = _eigen.concurrent_workers(n, len(mats))
-    return _eigen.map_concurrent(lambda A: _eigen.eigvalsh(A, np), mats, workers=workers)
+    solver = _eigen.auto_solver(n, mats[0].dtype, single_threaded=workers > 1)
+    return _eigen.map_concurrent(lambda A: _eigen.eigvalsh(A, np, solver=solver), mats, workers=workers)
 
 
 def table(rows: list[tuple[str, float, str]]) -> str:
@@ -159,7 +160,7 @@ def information_plane(n: int, rounds: int) -> None:
     print(f"\n## One information-plane point: N = {n}, {source}, alpha = {ALPHA}")
     print(f"{len(names)} variables, {len(pairs)} pairs: the naive code does {3 * len(pairs)} eigensolves and "
           f"{4 * len(pairs)} Gram matrices, renyimi {len(unavoidable)} and {len(names)}; "
-          f"solver {_eigen.auto_solver(n, np.float64)!r}, {workers} worker(s).\n")
+          f"solver {_eigen.auto_solver(n, np.float64, single_threaded=workers > 1)!r}, {workers} worker(s).\n")
     print(table([
         ("naive baseline", t["naive"], f"{t['naive'] / total:.2f}x renyimi's time"),
         ("renyimi.pairwise_mutual_information", total, f"{total / eig:.2f}x its unavoidable eigensolves"),

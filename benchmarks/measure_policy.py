@@ -82,18 +82,19 @@ def section_concurrency(sizes: list[int], k: int = 8) -> None:
     for n in sizes:
         mats = [gaussian_gram(n, seed=s) for s in range(k)]
         solver = _eigen.auto_solver(n, np.float64)
+        single = _eigen.auto_solver(n, np.float64, single_threaded=True)
 
         def sequential(mats=mats, solver=solver):
             return [_eigen.eigvalsh(A, np, solver=solver) for A in mats]
 
-        def single_thread(mats=mats, solver=solver):
+        def single_thread(mats=mats, solver=single):
             with _eigen.blas_threads(1):
                 return [_eigen.eigvalsh(A, np, solver=solver) for A in mats]
 
         cands = {"sequential": sequential, "sequential, 1 BLAS thread": single_thread}
         for w in (2, 4):
             if w <= (os.cpu_count() or 1):
-                cands[f"{w} workers"] = lambda w=w, mats=mats, solver=solver: _eigen.map_concurrent(
+                cands[f"{w} workers"] = lambda w=w, mats=mats, solver=single: _eigen.map_concurrent(
                     lambda A: _eigen.eigvalsh(A, np, solver=solver), mats, workers=w)
         t = best_times(cands, max(3, repeats_for(n) // k))
         base = t["sequential"]

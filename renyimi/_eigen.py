@@ -55,10 +55,12 @@ __all__ = [
 
 SOLVERS = ("auto", "numpy", "lapack-evd", "scipy-evd", "scipy-evr", "torch")
 
-# Measured policy for NumPy input (benchmarks/measure_policy.py eigen): (largest N, solver) pairs
-# in increasing N; the last entry covers every larger N.
-_AUTO_FLOAT64 = ((10**9, "numpy"),)
-_AUTO_FLOAT32 = ((10**9, "lapack-evd"),)
+# Measured policy for NumPy input (benchmarks/measure_policy.py eigen): no size dependence showed up
+# between N = 256 and 4096, only one of precision and of threading. With multithreaded BLAS, float64
+# stays on NumPy's OpenBLAS, shared with the Gram products; single-threaded solves (concurrent
+# sections) take the fastest route, which also releases the GIL.
+_AUTO = {("float64", False): "numpy", ("float64", True): "lapack-evd",
+         ("float32", False): "lapack-evd", ("float32", True): "lapack-evd"}
 
 # Largest N for which one single-threaded solve per core beats LAPACK's own threads
 # (benchmarks/measure_policy.py concurrency).
@@ -68,13 +70,13 @@ _CONCURRENT_MAX_N = 2048
 _BATCH_BYTES = 1 << 30
 
 
-def auto_solver(n: int, dtype: Any) -> str:
-    """The solver ``"auto"`` uses for an (n, n) NumPy matrix of ``dtype``."""
-    single = np.dtype(dtype) == np.float32
-    for max_n, solver in _AUTO_FLOAT32 if single else _AUTO_FLOAT64:
-        if n <= max_n:
-            return solver
-    return solver
+def auto_solver(n: int, dtype: Any, *, single_threaded: bool = False) -> str:
+    """The solver ``"auto"`` uses for an (n, n) NumPy matrix of ``dtype``.
+
+    ``single_threaded`` says that BLAS is limited to one thread (the solves of :func:`map_concurrent`).
+    """
+    precision = "float32" if np.dtype(dtype) == np.float32 else "float64"
+    return _AUTO[precision, bool(single_threaded)]
 
 
 def eigvalsh(A: Any, xp: Any, *, solver: str = "auto") -> Any:

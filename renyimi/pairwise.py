@@ -142,7 +142,10 @@ def _entropies(est: Any, tasks: list[tuple[int, ...]], alpha: float, base: float
         lams = _eigen.eigvalsh_batched((matrix(t) for t in tasks), xp)
         return [entropy_from_eigenvalues(lam, alpha, xp, base) for lam in lams]
     if _eigen._is_numpy(xp):
-        workers = _eigen.concurrent_workers(grams[0].shape[0], len(tasks))
+        n = grams[0].shape[0]
+        workers = _eigen.concurrent_workers(n, len(tasks))
+        if eigensolver == "auto":
+            eigensolver = _eigen.auto_solver(n, grams[0].dtype, single_threaded=workers > 1)
         return _eigen.map_concurrent(lambda t: renyi_entropy(matrix(t), alpha, xp, base, solver=eigensolver),
                                      tasks, workers=workers)
     return [renyi_entropy(matrix(t), alpha, xp, base, solver=eigensolver) for t in tasks]
