@@ -24,10 +24,14 @@ from __future__ import annotations
 
 from typing import Any, Callable
 
+from ._registry import Registry
+
 __all__ = ["available_kernels", "gaussian_kernel", "get_kernel", "laplacian_kernel", "register_kernel"]
 
 Kernel = Callable[[Any, Any, Any], Any]
-_KERNELS: dict[str, Kernel] = {}
+_KERNELS: Registry[Kernel] = Registry(
+    "kernel", "Unknown kernel {name!r}", "or pass a callable (sqdist, sigma, xp) -> K", extra_names=("precomputed",)
+)
 
 
 def register_kernel(name: str, kernel: Kernel, *, overwrite: bool = False) -> Kernel:
@@ -36,7 +40,7 @@ def register_kernel(name: str, kernel: Kernel, *, overwrite: bool = False) -> Ke
     Parameters
     ----------
     name : str
-        Registry key.
+        Registry key (any string but ``"precomputed"``).
     kernel : callable
         ``kernel(sqdist, sigma, xp) -> K``: squared distances (N, N), width (positive scalar) and
         the array namespace; must return an (N, N) array with a positive diagonal.
@@ -46,7 +50,7 @@ def register_kernel(name: str, kernel: Kernel, *, overwrite: bool = False) -> Ke
     Returns
     -------
     callable
-        ``kernel``, so that the function can be used as a decorator factory target.
+        ``kernel``.
 
     Examples
     --------
@@ -57,32 +61,17 @@ def register_kernel(name: str, kernel: Kernel, *, overwrite: bool = False) -> Ke
     >>> "cauchy" in renyimi.available_kernels()
     True
     """
-    if not isinstance(name, str) or name == "precomputed":
-        raise ValueError(f"Kernel name must be a string other than 'precomputed'; got {name!r}.")
-    if not callable(kernel):
-        raise TypeError(f"kernel must be callable (sqdist, sigma, xp) -> K; got {type(kernel).__name__}.")
-    if name in _KERNELS and not overwrite:
-        raise ValueError(f"A kernel named {name!r} is already registered; pass overwrite=True to replace it.")
-    _KERNELS[name] = kernel
-    return kernel
+    return _KERNELS.register(name, kernel, overwrite=overwrite)
 
 
 def available_kernels() -> tuple[str, ...]:
     """Names accepted by ``kernel=`` (plus ``'precomputed'`` for user-supplied Gram matrices)."""
-    return (*sorted(_KERNELS), "precomputed")
+    return _KERNELS.names()
 
 
 def get_kernel(name: str | Kernel) -> Kernel:
     """Look a kernel up by name (callables pass through)."""
-    if callable(name):
-        return name
-    try:
-        return _KERNELS[name]
-    except (KeyError, TypeError):
-        raise ValueError(
-            f"Unknown kernel {name!r}; valid names are {', '.join(map(repr, available_kernels()))}, "
-            f"or pass a callable (sqdist, sigma, xp) -> K."
-        ) from None
+    return name if callable(name) else _KERNELS.get(name)
 
 
 def gaussian_kernel(sqdist: Any, sigma: Any, xp: Any) -> Any:

@@ -46,10 +46,14 @@ from __future__ import annotations
 import math
 from typing import Any, Callable
 
+from ._registry import Registry
+
 __all__ = ["available_width_rules", "get_width_rule", "register_width_rule", "standardize_features"]
 
 WidthRule = Callable[..., Any]
-_RULES: dict[str, WidthRule] = {}
+_RULES: Registry[WidthRule] = Registry(
+    "width rule", "Unknown width rule sigma={name!r}", "or pass a positive number or a callable"
+)
 _STANDARDIZE = ("feature", "pooled", "channel", None)
 
 
@@ -81,30 +85,17 @@ def register_width_rule(name: str, rule: WidthRule, *, overwrite: bool = False) 
     >>> "unit" in renyimi.available_width_rules()
     True
     """
-    if not isinstance(name, str):
-        raise ValueError(f"Width rule name must be a string; got {name!r}.")
-    if not callable(rule):
-        raise TypeError(f"rule must be callable; got {type(rule).__name__}.")
-    if name in _RULES and not overwrite:
-        raise ValueError(f"A width rule named {name!r} is already registered; pass overwrite=True to replace it.")
-    _RULES[name] = rule
-    return rule
+    return _RULES.register(name, rule, overwrite=overwrite)
 
 
 def available_width_rules() -> tuple[str, ...]:
     """Names accepted by ``sigma=``."""
-    return tuple(sorted(_RULES))
+    return _RULES.names()
 
 
 def get_width_rule(name: str) -> WidthRule:
     """Look a width rule up by name."""
-    try:
-        return _RULES[name]
-    except (KeyError, TypeError):
-        raise ValueError(
-            f"Unknown width rule sigma={name!r}; valid names are "
-            f"{', '.join(map(repr, available_width_rules()))}, or pass a positive number or a callable."
-        ) from None
+    return _RULES.get(name)
 
 
 def standardize_features(X: Any, xp: Any, standardize: Any = "feature", *, epsilon: float = 1e-8,

@@ -153,3 +153,14 @@ def test_knn_parameter(xy):
 def test_median_rule_on_coincident_samples():
     with pytest.raises(ValueError, match="gave sigma=0"):
         renyimi.matrix_entropy(np.zeros((10, 2)), sigma="median")
+
+
+def test_registries_refuse_bad_entries():
+    with pytest.raises(ValueError, match="other than 'precomputed'"):
+        renyimi.register_kernel("precomputed", lambda d2, s, xp: d2)
+    with pytest.raises(TypeError, match="kernel must be callable"):
+        renyimi.register_kernel("not-callable", 3.0)
+    with pytest.raises(TypeError, match="width rule must be callable"):
+        renyimi.register_width_rule("not-callable", "tapia")
+    assert "precomputed" in renyimi.available_kernels()
+    assert {"tapia", "yu", "silverman", "scott", "median", "knn"} <= set(renyimi.available_width_rules())
