@@ -6,10 +6,12 @@ asv itself is not needed; this keeps the suites importable and working in CI (2 
 from __future__ import annotations
 
 import importlib
+import importlib.util
 import inspect
 import itertools
 import json
 import re
+import subprocess
 import sys
 from pathlib import Path
 
@@ -85,6 +87,15 @@ def test_asv_configuration_is_valid():
     config = json.loads(re.sub(r"^\s*//.*$", "", text, flags=re.M))  # asv allows // comments
     assert config["benchmark_dir"] == "benchmarks" and config["repo"] == ".."
     assert (BENCHMARKS / config["benchmark_dir"] / "__init__.py").exists()
+
+
+def test_asv_check_passes():
+    """``asv check`` (import and signature checks of every benchmark), in this Python."""
+    if importlib.util.find_spec("asv") is None:
+        pytest.skip("asv is not installed (pip install 'renyimi[bench]')")
+    result = subprocess.run([sys.executable, "-m", "asv", "check", "--environment", "existing:" + sys.executable],
+                            cwd=BENCHMARKS, capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0 and "No problems found" in result.stdout, result.stdout + result.stderr
 
 
 def test_sizes_cover_the_issue_range():
