@@ -34,6 +34,7 @@ from __future__ import annotations
 
 import contextlib
 import ctypes
+import importlib.util
 import itertools
 import os
 import threading
@@ -55,12 +56,18 @@ __all__ = [
 
 SOLVERS = ("auto", "numpy", "lapack-evd", "scipy-evd", "scipy-evr", "torch")
 
-# Measured policy for NumPy input (benchmarks/measure_policy.py eigen): no size dependence showed up
-# between N = 256 and 4096, only one of precision and of threading. With multithreaded BLAS, float64
-# stays on NumPy's OpenBLAS, shared with the Gram products; single-threaded solves (concurrent
-# sections) take the fastest route, which also releases the GIL.
-_AUTO = {("float64", False): "numpy", ("float64", True): "lapack-evd",
-         ("float32", False): "lapack-evd", ("float32", True): "lapack-evd"}
+# Measured policy for NumPy input (benchmarks/measure_policy.py eigen, quiet 2-core machine):
+# (precision, BLAS single-threaded) -> ((largest N, solver), ...); the last entry covers any larger N.
+# Single-threaded solves (concurrent sections) take the fastest one-thread route, which also releases
+# the GIL. With two BLAS threads, float64 stays on NumPy's OpenBLAS (shared with the Gram products)
+# until torch's MKL pulls ahead (1.08x at N = 3072, 1.65x at 4096), if torch is installed.
+_INF = float("inf")
+_AUTO = {
+    ("float64", False): ((2048, "numpy"), (_INF, "torch")),
+    ("float64", True): ((_INF, "lapack-evd"),),
+    ("float32", False): ((_INF, "lapack-evd"),),
+    ("float32", True): ((_INF, "lapack-evd"),),
+}
 
 # Largest N for which one single-threaded solve per core beats LAPACK's own threads
 # (benchmarks/measure_policy.py concurrency).
@@ -71,12 +78,27 @@ _BATCH_BYTES = 1 << 30
 
 
 def auto_solver(n: int, dtype: Any, *, single_threaded: bool = False) -> str:
-    """The solver ``"auto"`` uses for an (n, n) NumPy matrix of ``dtype``.
+    """The solver ``"auto"`` uses for an (n, n) NumPy matrix of ``dtype`` (see the module docstring).
 
     ``single_threaded`` says that BLAS is limited to one thread (the solves of :func:`map_concurrent`).
+    ``"torch"`` is chosen only where PyTorch is installed; it is imported on first use.
     """
     precision = "float32" if np.dtype(dtype) == np.float32 else "float64"
-    return _AUTO[precision, bool(single_threaded)]
+    for max_n, solver in _AUTO[precision, bool(single_threaded)]:
+        if n <= max_n:
+            break
+    if solver == "torch" and not _torch_installed():
+        return "numpy"
+    return solver
+
+
+def _torch_installed() -> bool:
+    if not _TORCH:
+        _TORCH.append(importlib.util.find_spec("torch") is not None)
+    return _TORCH[0]
+
+
+_TORCH: list = []
 
 
 def eigvalsh(A: Any, xp: Any, *, solver: str = "auto") -> Any:
