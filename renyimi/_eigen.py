@@ -3,31 +3,39 @@
 Only eigenvalues are ever computed (never eigenvectors). Torch and CuPy arrays use their own
 ``eigvalsh``, which keeps the data on its device (and torch autograd); several matrices on a GPU
 are solved in batched calls (:func:`eigvalsh_batched`). For NumPy input ``solver="auto"`` follows
-measurements on the 2-core development machine (``python benchmarks/measure_policy.py eigen
---threads 1``; ms for one eigenvalue problem, one thread; ``docs/performance.md`` has the rest)::
+measurements on the 2-core development machine (``python benchmarks/measure_policy.py eigen``,
+``--threads 1`` for the one-thread columns; ms per eigenvalue problem of a Gram matrix, machine
+otherwise idle; ``docs/performance.md`` has the full tables)::
 
-    dtype     N      numpy   scipy-evd   scipy-evr   torch
-    float64   512      9.0         9.2         9.0    12.0
-    float64   2048   425.3       393.1       389.0   435.6
-    float32   512      8.9         6.0         5.9     7.1
-    float32   2048   410.3       231.5       234.9   229.4
+                   two BLAS threads                        one thread
+    dtype    N     numpy  lapack-evd  scipy-evr  torch     numpy  lapack-evd  scipy-evr
+    float64  512    10.7        6.7        7.7    17.9       8.7         7.8        8.6
+    float64  2048  246.4      284.4      233.7   322.2     355.7       331.9      344.1
+    float64  3072  775.9      898.6      854.2   716.2
+    float64  4096   2550       2747       2482    1550
+    float32  512     8.3        5.1        7.7    11.0       8.5         4.9        5.6
+    float32  2048  256.0      201.1      158.7   254.3     417.5       186.4      238.4
+    float32  4096   2817        996       1177     851
 
-Every LAPACK route does the same work (Householder tridiagonalisation, then ``sterf``), so:
+All LAPACK routes do the same work (Householder tridiagonalisation, then ``sterf``); they differ in
+workspace, threading and the OpenBLAS build they run on. The policy (:func:`auto_solver`):
 
-* float64 goes to ``numpy.linalg.eigvalsh``, which runs on NumPy's OpenBLAS, the library that also
-  computes the Gram matrices' products: the NumPy and SciPy wheels each bundle an OpenBLAS with its
-  own thread pool, whose threads keep spinning after a call, and alternating between the two pools
-  on two cores made per-pair estimates twice as slow;
-* float32 goes to SciPy's ``ssyevr`` (``numpy.linalg.eigvalsh`` silently computes float32 in
-  float64), 1.5-1.8x faster than float64;
-* torch is never chosen automatically (not faster here, and seconds to import); LAPACK's two-stage
-  reduction (``dsyevd_2stage``) was measured 1.1-1.9x slower up to N = 2048 and is not offered.
+* single-threaded solves (inside :func:`map_concurrent`): ``"lapack-evd"``, LAPACK ``?syevd`` with
+  its optimal workspace, called from :mod:`scipy.linalg.cython_lapack` through ctypes, which releases
+  the GIL (SciPy's own wrappers hold it, so concurrent SciPy solves would not overlap);
+* float64 with threaded BLAS: ``numpy.linalg.eigvalsh`` up to N = 2048, on NumPy's OpenBLAS, the
+  library that also computes the Gram products (the NumPy and SciPy wheels each bundle an OpenBLAS
+  with its own thread pool, and threads of one keep spinning after a call while the other works);
+  from N = 3072 torch's MKL ``eigvalsh`` (1.08x at 3072, 1.65x at 4096), if torch is installed;
+* float32: ``"lapack-evd"`` (``numpy.linalg.eigvalsh`` silently computes float32 in float64): a
+  ``mutual_information`` in float32 is 1.9x faster than in float64 at N = 2048 and 4096;
+* not offered: LAPACK's two-stage reduction (``dsyevd_2stage``), 1.1-1.9x slower up to N = 2048.
 
-Several independent eigensolves of NumPy matrices may run concurrently (:func:`map_concurrent`):
-below a few thousand rows the tridiagonal reduction is memory-bound and LAPACK's threads scale
-poorly (1.15x with two threads at N = 512), while one single-threaded solve per core scales
-better and does not collapse when another process holds a core. :func:`concurrent_workers`
-gives the measured policy.
+Several independent eigensolves of NumPy matrices run concurrently (:func:`map_concurrent`), one
+single-threaded solve per core: eight float64 solves took 1.34x, 1.38x, 1.59x and 1.07x less time
+than one after the other with two-thread LAPACK at N = 256, 512, 1024 and 2048, and such solves do
+not collapse when another process holds a core (two-thread BLAS then waits for it at every
+synchronisation). :func:`concurrent_workers` gives the policy.
 """
 
 from __future__ import annotations
