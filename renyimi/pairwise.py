@@ -138,7 +138,7 @@ def _entropies(est: Any, tasks: list[tuple[int, ...]], alpha: float, base: float
 
     if not uses_eigenvalues(alpha):  # exact matrix-product shortcuts: BLAS-3, already multithreaded
         return [renyi_entropy(matrix(t), alpha, xp, base) for t in tasks]
-    if _on_gpu(grams[0], xp):
+    if _on_gpu(grams[0]):
         lams = _eigen.eigvalsh_batched((matrix(t) for t in tasks), xp)
         return [entropy_from_eigenvalues(lam, alpha, xp, base) for lam in lams]
     if _eigen._is_numpy(xp):
@@ -166,12 +166,9 @@ def _gram_mapper(arrays: dict, backend: str) -> Any:
     return lambda fn, items: _eigen.map_concurrent(fn, items, workers=workers)
 
 
-def _on_gpu(A: Any, xp: Any) -> bool:
-    import array_api_compat
-
-    if array_api_compat.is_cupy_namespace(xp):
-        return True
-    return array_api_compat.is_torch_namespace(xp) and A.device.type != "cpu"
+def _on_gpu(A: Any) -> bool:
+    library = library_name(A)
+    return library == "cupy" or (library == "torch" and A.device.type != "cpu")
 
 
 def _check_variables(variables: Any) -> list:
