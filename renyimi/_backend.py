@@ -12,7 +12,10 @@ from typing import Any
 import array_api_compat
 import numpy as np
 
-__all__ = ["get_namespace", "library_name", "resolve_dtype", "to_python_float"]
+__all__ = ["device", "get_namespace", "library_name", "resolve_dtype", "to_python_float"]
+
+#: The device an array lives on (array-api-compat works for NumPy, CuPy and torch alike).
+device = array_api_compat.device
 
 
 def library_name(x: Any) -> str:

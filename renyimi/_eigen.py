@@ -47,8 +47,9 @@ import itertools
 import os
 import threading
 from collections import deque
+from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
-from typing import Any, Callable, Iterable, Iterator
+from typing import Any
 
 import numpy as np
 
@@ -92,7 +93,7 @@ def auto_solver(n: int, dtype: Any, *, single_threaded: bool = False) -> str:
     ``"torch"`` is chosen only where PyTorch is installed; it is imported on first use.
     """
     precision = "float32" if np.dtype(dtype) == np.float32 else "float64"
-    for max_n, solver in _AUTO[precision, bool(single_threaded)]:
+    for max_n, solver in _AUTO[precision, bool(single_threaded)]:  # noqa: B007 - used after the loop
         if n <= max_n:
             break
     if solver == "torch" and not _torch_installed():

@@ -34,8 +34,9 @@ tuple or list with one entry per variable.
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any, Sequence
+from typing import Any
 
 from . import _gram
 from ._backend import get_namespace, resolve_dtype, to_python_float
@@ -141,7 +142,8 @@ def _resolve_width(X: Any, spec: VariableSpec, xp: Any, sample_shape: tuple, nam
     return Z, width
 
 
-def variable_gram(X: Any, spec: VariableSpec, xp: Any, dtype: Any, name: str, backend: str = "numpy") -> tuple[Any, float | None]:
+def variable_gram(X: Any, spec: VariableSpec, xp: Any, dtype: Any, name: str,
+                  backend: str = "numpy") -> tuple[Any, float | None]:
     """Normalised Gram matrix (eq. 17) of one variable and its resolved width."""
     if spec.kernel == "precomputed":
         K = xp.astype(check_gram(X, name, xp), dtype)

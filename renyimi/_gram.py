@@ -7,6 +7,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from ._backend import device as _device
+
 __all__ = ["hadamard_normalized", "normalize_gram", "squared_distances"]
 
 
@@ -39,9 +41,3 @@ def hadamard_normalized(grams: list[Any], xp: Any) -> Any:
     for A in grams[1:]:
         joint = joint * A
     return joint / xp.sum(xp.linalg.diagonal(joint))
-
-
-def _device(X: Any) -> Any:
-    import array_api_compat
-
-    return array_api_compat.device(X)

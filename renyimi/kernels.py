@@ -22,7 +22,8 @@ References
 
 from __future__ import annotations
 
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 from ._registry import Registry
 

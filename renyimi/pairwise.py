@@ -17,8 +17,8 @@ calls. The exact :math:`\alpha = 2` and integer-order shortcuts apply as everywh
 from __future__ import annotations
 
 import itertools
-from collections.abc import Mapping
-from typing import Any, Hashable
+from collections.abc import Hashable, Mapping
+from typing import Any
 
 from . import _eigen, _gram
 from ._backend import library_name
@@ -174,7 +174,8 @@ def _on_gpu(A: Any) -> bool:
 def _check_variables(variables: Any) -> list:
     if not isinstance(variables, Mapping):
         raise TypeError(
-            f"variables must be a mapping of names to arrays, e.g. {{'X': X, 'T1': T1}}; got {type(variables).__name__}."
+            "variables must be a mapping of names to arrays, e.g. {'X': X, 'T1': T1}; "
+            f"got {type(variables).__name__}."
         )
     return list(variables)
 

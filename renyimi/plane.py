@@ -41,6 +41,7 @@ from typing import Any, NamedTuple
 import numpy as np
 
 from . import theory
+from ._backend import device as _device
 from ._backend import get_namespace, to_python_float
 from ._functional import estimate_grams
 from ._validation import check_alpha, check_base
@@ -1024,12 +1025,6 @@ class InformationPlane:
         extra = f", processing={self.processing}" if self.processing else ""
         return (f"InformationPlane(layers=[{layers}], n_encoder={self.n_encoder}, output={self.output!r}, "
                 f"steps={len(self)}{extra})")
-
-
-def _device(x: Any) -> Any:
-    import array_api_compat
-
-    return array_api_compat.device(x)
 
 
 def _tqdm():

@@ -44,8 +44,10 @@ References
 from __future__ import annotations
 
 import math
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
+from ._backend import device as _device
 from ._registry import Registry
 
 __all__ = ["available_width_rules", "get_width_rule", "register_width_rule", "standardize_features"]
@@ -126,12 +128,6 @@ def standardize_features(X: Any, xp: Any, standardize: Any = "feature", *, epsil
             index[c] = g
     per_group = xp.stack([s for _, s in scales])
     return X / xp.take(per_group, xp.asarray(index, device=_device(X)))
-
-
-def _device(X: Any) -> Any:
-    import array_api_compat
-
-    return array_api_compat.device(X)
 
 
 def _feature_groups(standardize: Any, d: int, sample_shape: tuple[int, ...] | None) -> list[list[int]]:
