@@ -53,6 +53,8 @@ from typing import Any
 
 import numpy as np
 
+from ._optional import require
+
 __all__ = [
     "SOLVERS",
     "auto_solver",
@@ -303,8 +305,5 @@ def _syevd(dtype: Any) -> Any:
 
 
 def _torch_eigvalsh(A: Any) -> Any:
-    try:
-        import torch
-    except ImportError:  # pragma: no cover - exercised only without torch
-        raise ImportError("eigensolver='torch' needs PyTorch: pip install 'renyimi[torch]'.") from None
+    torch = require("torch", needed_by="eigensolver='torch'", extra="torch")
     return torch.linalg.eigvalsh(torch.from_numpy(A)).numpy()

@@ -46,10 +46,9 @@ from typing import Any
 
 import numpy as np
 
-try:
-    import numba
-except ImportError:  # pragma: no cover - exercised only without numba
-    raise ImportError("backend='numba' needs Numba: pip install 'renyimi[numba]'.") from None
+from ._optional import require
+
+numba = require("numba", needed_by="backend='numba'", extra="numba")
 
 __all__ = ["AUTO_USES_NUMBA", "DIRECT_MAX_FEATURES", "gaussian_gram"]
 

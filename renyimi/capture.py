@@ -21,9 +21,13 @@ from __future__ import annotations
 
 import difflib
 from collections.abc import Iterator, Mapping, Sequence
-from typing import TYPE_CHECKING, Any, Literal, Self
+from typing import TYPE_CHECKING, Any, Literal
+
+from ._optional import require
 
 if TYPE_CHECKING:  # pragma: no cover - typing only
+    from typing import Self  # Python >= 3.11; annotations are strings at run time
+
     import torch
 
 __all__ = ["ActivationCapture", "capture_activations"]
@@ -34,13 +38,7 @@ _MAX_LISTED_NAMES = 30
 
 
 def _import_torch():
-    try:
-        import torch
-    except ImportError as exc:  # pragma: no cover - depends on the environment
-        raise ImportError(
-            "renyimi.capture needs PyTorch; install it with: pip install 'renyimi[torch]'"
-        ) from exc
-    return torch
+    return require("torch", needed_by="renyimi.capture", extra="torch")
 
 
 def _unknown_name_message(name: str, valid: Sequence[str]) -> str:

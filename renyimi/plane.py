@@ -44,6 +44,7 @@ from . import theory
 from ._backend import device as _device
 from ._backend import get_namespace, to_python_float
 from ._functional import estimate_grams
+from ._optional import require
 from ._validation import check_alpha, check_base
 from .pairwise import VARIABLE_SETTINGS, _entropies
 
@@ -839,11 +840,7 @@ class InformationPlane:
         0     5     A          1
         1     5     B          1
         """
-        try:
-            import pandas as pd
-        except ImportError as exc:  # pragma: no cover - depends on the environment
-            raise ImportError("InformationPlane.to_pandas needs pandas; install it with: "
-                              "pip install pandas") from exc
+        pd = require("pandas", needed_by="InformationPlane.to_pandas", extra="examples")
         return pd.DataFrame(self.to_dict())
 
     def diagnostics(self, M: float | None = None, *, tol: float = 0.0) -> theory.TheoryReport:
@@ -1028,9 +1025,4 @@ class InformationPlane:
 
 
 def _tqdm():
-    try:
-        from tqdm.auto import tqdm
-    except ImportError as exc:  # pragma: no cover - depends on the environment
-        raise ImportError("progress=True needs tqdm; install it with: pip install tqdm "
-                          "(or pip install 'renyimi[examples]').") from exc
-    return tqdm
+    return require("tqdm.auto", needed_by="progress=True", extra="examples").tqdm

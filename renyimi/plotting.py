@@ -31,6 +31,7 @@ from typing import Any
 import numpy as np
 
 from . import theory
+from ._optional import require
 from .plane import InformationPlane, log_spaced_indices
 
 __all__ = ["layer_styles", "plot_information_plane", "plot_mi_vs_bottleneck", "plot_theoretical_plane",
@@ -42,12 +43,7 @@ _BISECTOR = {"color": "0.35", "linestyle": "--", "linewidth": 0.9}
 
 
 def _pyplot():
-    try:
-        import matplotlib.pyplot as plt
-    except ImportError as exc:  # pragma: no cover - depends on the environment
-        raise ImportError("renyimi.plotting needs matplotlib; install it with: "
-                          "pip install 'renyimi[plot]'") from exc
-    return plt
+    return require("matplotlib.pyplot", needed_by="renyimi.plotting", extra="plot")
 
 
 def layer_styles(layers: Sequence[str]) -> dict[str, dict[str, Any]]:

@@ -164,3 +164,14 @@ def test_registries_refuse_bad_entries():
         renyimi.register_width_rule("not-callable", "tapia")
     assert "precomputed" in renyimi.available_kernels()
     assert {"tapia", "yu", "silverman", "scott", "median", "knn"} <= set(renyimi.available_width_rules())
+
+
+def test_missing_optional_dependency_names_the_extra(monkeypatch):
+    import sys
+
+    from renyimi._optional import require
+
+    for name in ("matplotlib", "matplotlib.pyplot"):
+        monkeypatch.setitem(sys.modules, name, None)  # `import matplotlib.pyplot` now fails
+    with pytest.raises(ImportError, match=r"renyimi.plotting needs matplotlib.*pip install 'renyimi\[plot\]'"):
+        require("matplotlib.pyplot", needed_by="renyimi.plotting", extra="plot")
