@@ -42,9 +42,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from . import _gram
-from ._backend import get_namespace, resolve_dtype, to_python_float
-from ._spectral import renyi_entropy
+from . import _eigen, _gram
+from ._backend import get_namespace, library_name, resolve_dtype, to_python_float
+from ._spectral import entropy_from_eigenvalues, renyi_entropy, uses_eigenvalues
 from ._validation import (
     check_alpha,
     check_base,
@@ -167,11 +167,8 @@ def variable_gram(X: Any, spec: VariableSpec, xp: Any, dtype: Any, name: str,
 
 def estimate_grams(arrays: dict[str, Any], *, kernel: Any = "gaussian", sigma: Any = "tapia",
                    sigma_scale: Any = 1.0, standardize: Any = "feature", width_params: Any = None,
-                   dtype: Any = None, backend: str = "auto", mapper: Any = None) -> Estimate:
-    """Validate inputs once and build every variable's normalised Gram matrix.
-
-    ``mapper(fn, items) -> list``, if given, runs the per-variable builds (concurrently, say).
-    """
+                   dtype: Any = None, backend: str = "auto") -> Estimate:
+    """Validate inputs once and build every variable's normalised Gram matrix (concurrently where that pays)."""
     if not arrays:
         raise ValueError("At least one variable is needed; got none.")
     xp, arrays = get_namespace(arrays)
@@ -189,14 +186,55 @@ def estimate_grams(arrays: dict[str, Any], *, kernel: Any = "gaussian", sigma: A
         (name, X), spec = item
         return variable_gram(X, spec, xp, dtype, name, backend)
 
+    mapper = _gram_mapper(arrays, backend)
     built = mapper(build, items) if mapper is not None else [build(item) for item in items]
     return Estimate(xp, [A for A, _ in built], [s for _, s in built])
 
 
-def _entropy(est: Estimate, grams: list, alpha: float, base: float, eigensolver: str) -> Any:
-    xp = est.xp
-    A = grams[0] if len(grams) == 1 else _gram.hadamard_normalized(grams, xp)
-    return renyi_entropy(A, alpha, xp, base, solver=eigensolver)
+def entropies(est: Any, tasks: list[tuple[int, ...]], alpha: float, base: float, eigensolver: str) -> list:
+    """Entropy of each task's Gram matrix: ``(i,)`` is variable i, ``(i, j, ...)`` their joint (eq. 19).
+
+    Independent NumPy eigensolves run concurrently where measurement showed a win
+    (:func:`renyimi._eigen.concurrent_workers`); on a GPU they are stacked into batched calls.
+    """
+    xp, grams = est.xp, est.grams
+
+    def matrix(task):
+        return grams[task[0]] if len(task) == 1 else _gram.hadamard_normalized([grams[k] for k in task], xp)
+
+    if not uses_eigenvalues(alpha):  # exact matrix-product shortcuts: BLAS-3, already multithreaded
+        return [renyi_entropy(matrix(t), alpha, xp, base) for t in tasks]
+    if _on_gpu(grams[0]):
+        lams = _eigen.eigvalsh_batched((matrix(t) for t in tasks), xp)
+        return [entropy_from_eigenvalues(lam, alpha, xp, base) for lam in lams]
+    if _eigen._is_numpy(xp):
+        n = grams[0].shape[0]
+        workers = _eigen.concurrent_workers(n, len(tasks))
+        if eigensolver == "auto":
+            eigensolver = _eigen.auto_solver(n, grams[0].dtype, single_threaded=workers > 1)
+        return _eigen.map_concurrent(lambda t: renyi_entropy(matrix(t), alpha, xp, base, solver=eigensolver),
+                                     tasks, workers=workers)
+    return [renyi_entropy(matrix(t), alpha, xp, base, solver=eigensolver) for t in tasks]
+
+
+def _gram_mapper(arrays: dict, backend: str) -> Any:
+    """Build NumPy Gram matrices concurrently, one BLAS thread each, where eigensolves would be too.
+
+    The NumPy path is single-threaded outside its one GEMM, so one variable per core wins; numba
+    kernels are parallel already (and numba's workqueue layer must not be entered concurrently).
+    """
+    if backend == "numba" or not all(library_name(a) == "numpy" for a in arrays.values()):
+        return None
+    first = next(iter(arrays.values()))
+    workers = _eigen.concurrent_workers(first.shape[0] if first.ndim else 0, len(arrays))
+    if workers <= 1:
+        return None
+    return lambda fn, items: _eigen.map_concurrent(fn, items, workers=workers)
+
+
+def _on_gpu(A: Any) -> bool:
+    library = library_name(A)
+    return library == "cupy" or (library == "torch" and A.device.type != "cpu")
 
 
 def _named(arrays: Sequence[Any], prefix: str = "X") -> dict[str, Any]:
@@ -312,7 +350,8 @@ def joint_entropy(*Xs: Any, alpha: float = 1.01, kernel: Any = "gaussian", sigma
     alpha, base = check_alpha(alpha), check_base(base)
     est = estimate_grams(_named(Xs), kernel=kernel, sigma=sigma, sigma_scale=sigma_scale,
                          standardize=standardize, width_params=width_params, dtype=dtype, backend=backend)
-    return _wrap(_entropy(est, est.grams, alpha, base, eigensolver), est.xp)
+    (joint,) = entropies(est, [tuple(range(len(est.grams)))], alpha, base, eigensolver)
+    return _wrap(joint, est.xp)
 
 
 def mutual_information(X: Any, Y: Any, *, alpha: float = 1.01, kernel: Any = "gaussian", sigma: Any = "tapia",
@@ -355,8 +394,8 @@ def mutual_information(X: Any, Y: Any, *, alpha: float = 1.01, kernel: Any = "ga
     alpha, base = check_alpha(alpha), check_base(base)
     est = estimate_grams({"X": X, "Y": Y}, kernel=kernel, sigma=sigma, sigma_scale=sigma_scale,
                          standardize=standardize, width_params=width_params, dtype=dtype, backend=backend)
-    s = [_entropy(est, g, alpha, base, eigensolver) for g in ([est.grams[0]], [est.grams[1]], est.grams)]
-    return _wrap(s[0] + s[1] - s[2], est.xp)
+    s_x, s_y, s_xy = entropies(est, [(0,), (1,), (0, 1)], alpha, base, eigensolver)
+    return _wrap(s_x + s_y - s_xy, est.xp)
 
 
 def conditional_entropy(X: Any, Y: Any, *, alpha: float = 1.01, kernel: Any = "gaussian", sigma: Any = "tapia",
@@ -387,8 +426,8 @@ def conditional_entropy(X: Any, Y: Any, *, alpha: float = 1.01, kernel: Any = "g
     alpha, base = check_alpha(alpha), check_base(base)
     est = estimate_grams({"X": X, "Y": Y}, kernel=kernel, sigma=sigma, sigma_scale=sigma_scale,
                          standardize=standardize, width_params=width_params, dtype=dtype, backend=backend)
-    joint = _entropy(est, est.grams, alpha, base, eigensolver)
-    return _wrap(joint - _entropy(est, [est.grams[1]], alpha, base, eigensolver), est.xp)
+    s_xy, s_y = entropies(est, [(0, 1), (1,)], alpha, base, eigensolver)
+    return _wrap(s_xy - s_y, est.xp)
 
 
 def total_correlation(*Xs: Any, alpha: float = 1.01, kernel: Any = "gaussian", sigma: Any = "tapia",
@@ -425,5 +464,6 @@ def total_correlation(*Xs: Any, alpha: float = 1.01, kernel: Any = "gaussian", s
     alpha, base = check_alpha(alpha), check_base(base)
     est = estimate_grams(_named(Xs), kernel=kernel, sigma=sigma, sigma_scale=sigma_scale,
                          standardize=standardize, width_params=width_params, dtype=dtype, backend=backend)
-    marginals = sum(_entropy(est, [A], alpha, base, eigensolver) for A in est.grams)
-    return _wrap(marginals - _entropy(est, est.grams, alpha, base, eigensolver), est.xp)
+    m = len(est.grams)
+    *marginals, joint = entropies(est, [(i,) for i in range(m)] + [tuple(range(m))], alpha, base, eigensolver)
+    return _wrap(sum(marginals) - joint, est.xp)

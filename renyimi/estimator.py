@@ -7,7 +7,7 @@ import math
 from typing import Any
 
 from ._backend import to_python_float
-from ._functional import _entropy, estimate_grams
+from ._functional import entropies, estimate_grams
 from ._validation import check_alpha, check_base
 
 __all__ = ["MatrixMI"]
@@ -123,17 +123,12 @@ class MatrixMI:
         est = estimate_grams({"X": X, "Y": Y}, kernel=self.kernel, sigma=self.sigma,
                              sigma_scale=self.sigma_scale, standardize=self.standardize,
                              width_params=self.width_params, dtype=self.dtype, backend=self.backend)
-        a, b = est.grams
-
-        def entropy(grams: list) -> float:
-            return to_python_float(_entropy(est, grams, alpha, base, self.eigensolver))
-
-        self.entropy_x_ = entropy([a])
-        self.entropy_y_ = entropy([b])
-        self.joint_entropy_ = entropy([a, b])
-        self.mi_ = self.entropy_x_ + self.entropy_y_ - self.joint_entropy_
+        s_x, s_y, s_xy = (to_python_float(s) for s in entropies(est, [(0,), (1,), (0, 1)], alpha, base,
+                                                                     self.eigensolver))
+        self.entropy_x_, self.entropy_y_, self.joint_entropy_ = s_x, s_y, s_xy
+        self.mi_ = s_x + s_y - s_xy
         self.sigma_x_, self.sigma_y_ = est.sigmas
-        self.n_samples_ = int(a.shape[0])
+        self.n_samples_ = int(est.grams[0].shape[0])
         return self
 
     @property

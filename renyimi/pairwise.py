@@ -20,10 +20,8 @@ import itertools
 from collections.abc import Hashable, Mapping
 from typing import Any
 
-from . import _eigen, _gram
-from ._backend import library_name
-from ._functional import _is_per_variable, _wrap, estimate_grams
-from ._spectral import entropy_from_eigenvalues, renyi_entropy, uses_eigenvalues
+from . import _eigen
+from ._functional import _is_per_variable, _wrap, entropies, estimate_grams
 from ._validation import check_alpha, check_base
 
 __all__ = ["VARIABLE_SETTINGS", "pairwise_mutual_information"]
@@ -112,13 +110,13 @@ def pairwise_mutual_information(variables: Mapping[Hashable, Any], pairs: Any = 
               "width_params": width_params}
     settings = {key: _per_variable(key, value, names, used, overrides) for key, value in shared.items()}
     arrays = {n: variables[n] for n in used}
-    est = estimate_grams(arrays, dtype=dtype, backend=backend, mapper=_gram_mapper(arrays, backend), **settings)
+    est = estimate_grams(arrays, dtype=dtype, backend=backend, **settings)
     index = {n: i for i, n in enumerate(used)}
 
     # One task per entropy: a variable (i,) or an unordered pair (i, j); pairs given twice share one.
     joints = list(dict.fromkeys(tuple(sorted((index[a], index[b]))) for a, b in pairs))
     tasks = [(i,) for i in range(len(used))] + joints
-    values = dict(zip(tasks, _entropies(est, tasks, alpha, base, eigensolver)))
+    values = dict(zip(tasks, entropies(est, tasks, alpha, base, eigensolver)))
 
     mi = {}
     for a, b in pairs:
@@ -127,48 +125,6 @@ def pairwise_mutual_information(variables: Mapping[Hashable, Any], pairs: Any = 
     if return_entropies:
         return mi, {n: _wrap(values[(index[n],)], est.xp) for n in used}
     return mi
-
-
-def _entropies(est: Any, tasks: list[tuple[int, ...]], alpha: float, base: float, eigensolver: str) -> list:
-    """Entropy of each task's (joint) Gram matrix, concurrently or batched where that pays."""
-    xp, grams = est.xp, est.grams
-
-    def matrix(task):
-        return grams[task[0]] if len(task) == 1 else _gram.hadamard_normalized([grams[k] for k in task], xp)
-
-    if not uses_eigenvalues(alpha):  # exact matrix-product shortcuts: BLAS-3, already multithreaded
-        return [renyi_entropy(matrix(t), alpha, xp, base) for t in tasks]
-    if _on_gpu(grams[0]):
-        lams = _eigen.eigvalsh_batched((matrix(t) for t in tasks), xp)
-        return [entropy_from_eigenvalues(lam, alpha, xp, base) for lam in lams]
-    if _eigen._is_numpy(xp):
-        n = grams[0].shape[0]
-        workers = _eigen.concurrent_workers(n, len(tasks))
-        if eigensolver == "auto":
-            eigensolver = _eigen.auto_solver(n, grams[0].dtype, single_threaded=workers > 1)
-        return _eigen.map_concurrent(lambda t: renyi_entropy(matrix(t), alpha, xp, base, solver=eigensolver),
-                                     tasks, workers=workers)
-    return [renyi_entropy(matrix(t), alpha, xp, base, solver=eigensolver) for t in tasks]
-
-
-def _gram_mapper(arrays: dict, backend: str) -> Any:
-    """Build NumPy Gram matrices concurrently, one BLAS thread each, where eigensolves would be too.
-
-    The NumPy path is single-threaded outside its one GEMM, so one variable per core wins; numba
-    kernels are parallel already (and numba's workqueue layer must not be entered concurrently).
-    """
-    if backend == "numba" or not all(library_name(a) == "numpy" for a in arrays.values()):
-        return None
-    first = next(iter(arrays.values()))
-    workers = _eigen.concurrent_workers(first.shape[0] if first.ndim else 0, len(arrays))
-    if workers <= 1:
-        return None
-    return lambda fn, items: _eigen.map_concurrent(fn, items, workers=workers)
-
-
-def _on_gpu(A: Any) -> bool:
-    library = library_name(A)
-    return library == "cupy" or (library == "torch" and A.device.type != "cpu")
 
 
 def _check_variables(variables: Any) -> list:

@@ -43,10 +43,10 @@ import numpy as np
 from . import theory
 from ._backend import device as _device
 from ._backend import get_namespace, to_python_float
-from ._functional import estimate_grams
+from ._functional import entropies, estimate_grams
 from ._optional import require
 from ._validation import check_alpha, check_base
-from .pairwise import VARIABLE_SETTINGS, _entropies
+from .pairwise import VARIABLE_SETTINGS
 
 __all__ = ["InformationPlane", "Measurement", "PlaneArrays", "hann_smooth", "log_spaced_indices"]
 
@@ -584,7 +584,7 @@ class InformationPlane:
             specs[1]["kernel"] = "precomputed"
         est = estimate_grams(values, dtype=self.settings["dtype"], backend=self.settings["backend"],
                              **{key: tuple(spec[key] for spec in specs) for key in VARIABLE_SETTINGS})
-        # Every entropy at once: S(X), S(Y), S(T_i), then the joints; pairwise._entropies runs them
+        # Every entropy at once: S(X), S(Y), S(T_i), then the joints; renyimi._functional.entropies runs them
         # concurrently on CPU threads or as batched GPU calls where that is faster.
         L = len(layers)
         layer_ids = range(2, L + 2)
@@ -592,7 +592,7 @@ class InformationPlane:
                  *((i, 1) for i in layer_ids)]
         settings = self.settings
         S = [to_python_float(v)
-             for v in _entropies(est, tasks, settings["alpha"], settings["base"], settings["eigensolver"])]
+             for v in entropies(est, tasks, settings["alpha"], settings["base"], settings["eigensolver"])]
         s_x, s_y, s_t = S[0], S[1], np.array(S[2:L + 2])
         joint_xx, joint_xy = S[L + 2], S[L + 3]
         joint_xt, joint_ty = np.array(S[L + 4:2 * L + 4]), np.array(S[2 * L + 4:])
