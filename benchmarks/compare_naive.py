@@ -37,7 +37,8 @@ import numpy as np
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
 
 import renyimi  # noqa: E402
-from renyimi import _eigen, _functional, _gram, pairwise  # noqa: E402
+from renyimi import _functional, pairwise  # noqa: E402
+from renyimi._engine import eigen as _eigen, gram as _gram  # noqa: E402
 
 ALPHA = 1.01
 AUTOENCODER = (784, 500, 250, 100, 10, 100, 250, 500, 784)

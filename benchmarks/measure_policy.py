@@ -9,8 +9,8 @@ interleaved repeats, so that background load hits every candidate alike)::
     python benchmarks/measure_policy.py float32      # float32 vs float64: time and error in bits
     python benchmarks/measure_policy.py all --sizes 256 512 1024
 
-The numbers in ``docs/performance.md`` and in the docstrings of ``renyimi._eigen`` and
-``renyimi._numba`` come from this script.
+The numbers in ``docs/performance.md`` and in the docstrings of ``renyimi._engine.eigen`` and
+``renyimi._engine.numba_kernels`` come from this script.
 """
 
 from __future__ import annotations
@@ -28,7 +28,8 @@ import numpy as np
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
 
 import renyimi  # noqa: E402
-from renyimi import _eigen, _functional, _gram  # noqa: E402
+from renyimi import _functional  # noqa: E402
+from renyimi._engine import eigen as _eigen, gram as _gram  # noqa: E402
 
 
 def best_times(candidates: dict[str, Callable[[], object]], repeats: int) -> dict[str, float]:
@@ -106,7 +107,7 @@ def section_concurrency(sizes: list[int], k: int = 8) -> None:
 
 
 def section_gram(sizes: list[int], dims: tuple[int, ...] = (10, 100, 784)) -> None:
-    from renyimi import _numba
+    from renyimi._engine import numba_kernels as _numba
 
     rows = []
     for dtype in (np.float64, np.float32):

@@ -42,9 +42,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from . import _eigen, _gram
-from ._backend import get_namespace, library_name, resolve_dtype, to_python_float
-from ._spectral import entropy_from_eigenvalues, renyi_entropy, uses_eigenvalues
+from ._engine import eigen as _eigen, gram as _gram
+from ._engine.arrays import get_namespace, library_name, resolve_dtype, to_python_float
+from ._engine.spectral import entropy_from_eigenvalues, renyi_entropy, uses_eigenvalues
 from ._validation import (
     check_alpha,
     check_base,
@@ -158,7 +158,7 @@ def variable_gram(X: Any, spec: VariableSpec, xp: Any, dtype: Any, name: str,
     check_memory(X.shape[0], 8 if dtype == xp.float64 else 4, X)
     Z, sigma = _resolve_width(X, spec, xp, sample_shape, name)
     if backend == "numba" and kernel is get_kernel("gaussian"):
-        from ._numba import gaussian_gram
+        from ._engine.numba_kernels import gaussian_gram
 
         return gaussian_gram(Z, to_python_float(sigma)), to_python_float(sigma)
     K = kernel(_gram.squared_distances(Z, xp), sigma, xp)

@@ -6,7 +6,7 @@ import inspect
 import math
 from typing import Any
 
-from ._backend import to_python_float
+from ._engine.arrays import to_python_float
 from ._functional import entropies, estimate_grams
 from ._validation import check_alpha, check_base
 

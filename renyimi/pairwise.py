@@ -20,7 +20,7 @@ import itertools
 from collections.abc import Hashable, Mapping
 from typing import Any
 
-from . import _eigen
+from ._engine import eigen as _eigen
 from ._functional import _is_per_variable, _wrap, entropies, estimate_grams
 from ._validation import check_alpha, check_base
 

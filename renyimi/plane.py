@@ -41,8 +41,8 @@ from typing import Any, NamedTuple
 import numpy as np
 
 from . import theory
-from ._backend import device as _device
-from ._backend import get_namespace, to_python_float
+from ._engine.arrays import device as _device
+from ._engine.arrays import get_namespace, to_python_float
 from ._functional import entropies, estimate_grams
 from ._optional import require
 from ._validation import check_alpha, check_base

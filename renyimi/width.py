@@ -47,7 +47,7 @@ import math
 from collections.abc import Callable
 from typing import Any
 
-from ._backend import device as _device
+from ._engine.arrays import device as _device
 from ._registry import Registry
 
 __all__ = ["available_width_rules", "get_width_rule", "register_width_rule", "standardize_features"]
@@ -192,7 +192,7 @@ def scott_rule(X: Any, *, xp: Any, standardize: Any = "feature",
 
 
 def _distances(X: Any, xp: Any) -> Any:
-    from ._gram import squared_distances
+    from ._engine.gram import squared_distances
 
     return xp.sqrt(squared_distances(X, xp))
 

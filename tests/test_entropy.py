@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 
 import renyimi
-from renyimi._spectral import entropy_from_eigenvalues, renyi_entropy
+from renyimi._engine.spectral import entropy_from_eigenvalues, renyi_entropy
 
 from .conftest import correlated_gaussians
 

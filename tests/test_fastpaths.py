@@ -11,7 +11,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import renyimi
-from renyimi import _eigen, _spectral
+from renyimi._engine import eigen as _eigen, spectral as _spectral
 
 from .conftest import correlated_gaussians
 

@@ -11,9 +11,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import renyimi
-from renyimi import _gram
+from renyimi._engine import gram as _gram
 
-numba_module = pytest.importorskip("renyimi._numba", reason="numba is not installed")
+numba_module = pytest.importorskip("renyimi._engine.numba_kernels", reason="numba is not installed")
 
 
 def _reference(Z, sigma):

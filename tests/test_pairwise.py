@@ -10,7 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import renyimi
-from renyimi import _eigen
+from renyimi._engine import eigen as _eigen
 
 
 def _variables(rng, n=48, dims=(3, 5, 2)):

@@ -7,7 +7,7 @@ import importlib.util
 import numpy as np
 
 import renyimi
-from renyimi import _eigen, _spectral
+from renyimi._engine import eigen as _eigen, spectral as _spectral
 
 from .common import SIZES, samples
 

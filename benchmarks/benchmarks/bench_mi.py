@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 import renyimi
-from renyimi._backend import to_python_float
+from renyimi._engine.arrays import to_python_float
 
 from .common import BACKENDS, SIZES, engine, require, samples, synchronize, to_backend
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from ._backend import device as _device
+from .arrays import device as _device
 
 __all__ = ["hadamard_normalized", "normalize_gram", "squared_distances"]
 

@@ -14,7 +14,7 @@ from __future__ import annotations
 import math
 from typing import Any
 
-from ._eigen import eigvalsh
+from .eigen import eigvalsh
 
 __all__ = ["entropy_from_eigenvalues", "renyi_entropy", "uses_eigenvalues"]
 
@@ -42,7 +42,7 @@ def renyi_entropy(A: Any, alpha: float, xp: Any, base: float = 2.0, *, solver: s
     base : float
         Logarithm base (2: bits).
     solver : str
-        Eigensolver, see :func:`renyimi._eigen.eigvalsh`.
+        Eigensolver, see :func:`renyimi._engine.eigen.eigvalsh`.
     """
     if uses_eigenvalues(alpha):
         return entropy_from_eigenvalues(eigvalsh(A, xp, solver=solver), alpha, xp, base)

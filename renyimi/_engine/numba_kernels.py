@@ -46,7 +46,7 @@ from typing import Any
 
 import numpy as np
 
-from ._optional import require
+from .._optional import require
 
 numba = require("numba", needed_by="backend='numba'", extra="numba")
 
@@ -136,7 +136,7 @@ def gaussian_gram(Z: Any, sigma: float) -> np.ndarray:
     Examples
     --------
     >>> import numpy as np
-    >>> from renyimi._numba import gaussian_gram
+    >>> from renyimi._engine.numba_kernels import gaussian_gram
     >>> A = gaussian_gram(np.array([[0.0], [1.0]]), 1.0)
     >>> bool(np.isclose(A[0, 1], np.exp(-0.5) / 2))
     True
