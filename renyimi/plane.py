@@ -650,9 +650,39 @@ class InformationPlane:
             raise RuntimeError(f"this plane is a processed copy ({self.processing}); record into the "
                                f"original plane and smooth or subsample it afterwards.")
         step = _check_step(step)
-        m = self.measure(x, y, layers)
+        return self.add_measurement(step, self.measure(x, y, layers))
+
+    def add_measurement(self, step: int | float, measurement: Measurement) -> Measurement:
+        """Add a measurement computed elsewhere (another process, a Dask worker) to the history at ``step``.
+
+        ``plane.record(step, x, y, layers)`` is ``plane.add_measurement(step, plane.measure(x, y, layers))``;
+        this is the second half, for measurements made by :meth:`measure` on a copy of this plane.
+
+        Parameters
+        ----------
+        step : int or float
+            Training iteration.
+        measurement : Measurement
+            One batch's measurement, with this plane's layers (in order).
+
+        Returns
+        -------
+        Measurement
+            ``measurement``, unchanged.
+        """
+        if self.processing:
+            raise RuntimeError(f"this plane is a processed copy ({self.processing}); record into the "
+                               f"original plane and smooth or subsample it afterwards.")
+        step = _check_step(step)
+        if not isinstance(measurement, Measurement):
+            raise TypeError(f"measurement must be a renyimi Measurement (from InformationPlane.measure); "
+                            f"got {type(measurement).__name__}.")
+        m = measurement
         if not self.layers:
             self._set_layers(m.layers)
+        elif tuple(m.layers) != tuple(self.layers):
+            raise ValueError(f"measurement.layers={tuple(m.layers)} differ from this plane's layers "
+                             f"{tuple(self.layers)}; measure with the same layers in the same order.")
         v = np.concatenate([m.input_mi, m.output_mi, m.variance, [m.input_information, m.input_output_mi]])
         cell = self._cells.get(step)
         if cell is None:
