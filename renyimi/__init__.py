@@ -17,13 +17,12 @@ from ._functional import (
     mutual_information,
     total_correlation,
 )
+from ._version import __version__
 from .estimator import MatrixMI
 from .kernels import available_kernels, register_kernel
 from .pairwise import pairwise_mutual_information
 from .plane import InformationPlane
 from .width import available_width_rules, register_width_rule
-
-__version__ = "0.1.0"
 
 __all__ = [
     "InformationPlane",
