@@ -1,0 +1,257 @@
+"""renyimi.stats: the permutation independence test, corrected/normalised MI, confidence intervals."""
+
+from __future__ import annotations
+
+import math
+from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
+
+import numpy as np
+import pytest
+from scipy import stats as scipy_stats
+
+import renyimi
+from renyimi._engine.eigen import eigvalsh
+from renyimi._engine.permutation import (
+    draw_permutations,
+    permutation_pvalue,
+    permuted_joint_entropies,
+    split_chunks,
+)
+from renyimi._engine.spectral import entropy_from_eigenvalues
+from renyimi.stats import (
+    corrected_mutual_information,
+    independence_test,
+    mi_confidence_interval,
+    normalized_mutual_information,
+)
+
+
+def _pair(n=60, dependent=True, seed=0):
+    rng = np.random.default_rng(seed)
+    X = rng.normal(size=(n, 2))
+    Y = X[:, :1] ** 2 + 0.3 * rng.normal(size=(n, 1)) if dependent else rng.normal(size=(n, 1))
+    return X, Y
+
+
+# --------------------------------------------------------------------------- p-value and null
+
+
+@pytest.mark.parametrize("alpha", [2.0, 1.01])
+@pytest.mark.parametrize("dependent", [True, False])
+def test_pvalue_formula_matches_direct_count(alpha, dependent):
+    X, Y = _pair(dependent=dependent)
+    res = independence_test(X, Y, n_permutations=99, random_state=1, alpha=alpha)
+    direct = (1 + np.sum(res.null_distribution >= res.statistic)) / (1 + 99)
+    assert res.pvalue == pytest.approx(direct, abs=1e-15)
+    assert res.null_distribution.shape == (99,)
+    assert res.null_mean == pytest.approx(np.mean(res.null_distribution))
+    assert res.null_std == pytest.approx(np.std(res.null_distribution, ddof=1))
+    assert res.mi_corrected == pytest.approx(res.statistic - res.null_mean)
+    assert res.statistic == pytest.approx(res.entropy_x + res.entropy_y - res.joint_entropy)
+    statistic, pvalue = res  # unpacks like scipy.stats results
+    assert (statistic, pvalue) == (res.statistic, res.pvalue)
+
+
+def test_alternatives():
+    null = np.array([0.1, 0.2, 0.3, 0.4])
+    assert permutation_pvalue(0.3, null, "greater") == pytest.approx(3 / 5)  # 0.3 (tie) and 0.4, plus 1
+    assert permutation_pvalue(0.3, null, "less") == pytest.approx(4 / 5)
+    assert permutation_pvalue(0.3, null, "two-sided") == pytest.approx(1.0)
+    assert permutation_pvalue(0.05, null, "two-sided") == pytest.approx(2 / 5)
+    # a value equal to the observed one up to round-off counts as a tie
+    assert permutation_pvalue(0.3, np.array([0.3 - 1e-17]), "greater") == 1.0
+
+
+@pytest.mark.filterwarnings("ignore:n_permutations=")
+def test_statistic_and_null_equal_mutual_information_on_permuted_y():
+    X, Y = _pair(n=40)
+    res = independence_test(X, Y, n_permutations=5, random_state=3)
+    assert res.statistic == pytest.approx(float(renyimi.mutual_information(X, Y)), abs=1e-10)
+    for value, perm in zip(res.null_distribution, draw_permutations(40, 5, 3)):
+        assert value == pytest.approx(float(renyimi.mutual_information(X, Y[perm])), abs=1e-10)
+
+
+def test_alpha2_fast_path_equals_eigenvalue_path():
+    X, Y = _pair(n=50)
+    A, B = renyimi.gram_matrix(X), renyimi.gram_matrix(Y)
+    perms = draw_permutations(50, 20, 0)
+    fast = permuted_joint_entropies(A, B, perms, 2.0, np, 2.0)
+    by_eigenvalues = []
+    for p in perms:
+        joint = A * B[p][:, p]
+        joint /= np.trace(joint)
+        by_eigenvalues.append(float(entropy_from_eigenvalues(eigvalsh(joint, np), 2.0, np, 2.0)))
+    np.testing.assert_allclose(fast, by_eigenvalues, rtol=0, atol=1e-10)
+    # and the threaded computation gives the same bits
+    np.testing.assert_array_equal(fast, permuted_joint_entropies(A, B, perms, 2.0, np, 2.0, workers=2))
+
+
+def test_torch_path_equals_numpy_path():
+    torch = pytest.importorskip("torch")
+    X, Y = _pair(n=30)
+    A, B = renyimi.gram_matrix(X), renyimi.gram_matrix(Y)
+    perms = draw_permutations(30, 7, 0)
+    tA, tB = torch.from_numpy(A), torch.from_numpy(B)
+    for alpha in (2.0, 1.01, 3.0):
+        expected = permuted_joint_entropies(A, B, perms, alpha, np, 2.0)
+        got = permuted_joint_entropies(tA, tB, perms, alpha, renyimi._engine.arrays.get_namespace({"A": tA})[0], 2.0)
+        np.testing.assert_allclose(got, expected, atol=1e-9)
+
+
+def test_permutations_are_uniform_and_reproducible():
+    perms = draw_permutations(4, 2400, 0)
+    assert np.array_equal(perms, draw_permutations(4, 2400, 0))
+    assert all(sorted(p) == [0, 1, 2, 3] for p in perms[:50])
+    _, counts = np.unique(perms, axis=0, return_counts=True)
+    assert len(counts) == 24  # all 4! permutations, each about 100 times
+    assert scipy_stats.chisquare(counts).pvalue > 1e-4
+    assert split_chunks(10, 3) == [(0, 3), (3, 7), (7, 10)]
+    assert split_chunks(2, 5) == [(0, 1), (1, 2)]
+
+
+# --------------------------------------------------------------------------- level and power
+
+
+def test_level_pvalues_are_uniform_under_independence():
+    """Under H0 the permutation p-value is (discretely) uniform: P(p <= u) <= u for all u."""
+    draws, n_perm = 300, 39
+    pvalues = np.array([independence_test(*_pair(n=25, dependent=False, seed=s), n_permutations=n_perm,
+                                           random_state=s, alpha=2).pvalue for s in range(draws)])
+    for u in (0.05, 0.1, 0.25, 0.5):
+        # binomial bound: a correct test rejects at most Binomial(draws, u) times (upper 0.1 % quantile)
+        assert np.sum(pvalues <= u) <= scipy_stats.binom.ppf(0.999, draws, u)
+        # and is not grossly conservative either
+        assert np.sum(pvalues <= u) >= scipy_stats.binom.ppf(0.001, draws, u)
+
+
+@pytest.mark.parametrize("alpha", [2.0, 1.01])
+def test_power_on_an_obviously_dependent_problem(alpha):
+    X, Y = _pair(n=100, seed=5)
+    res = independence_test(X, Y, n_permutations=199, random_state=0, alpha=alpha)
+    assert res.pvalue == pytest.approx(1 / 200)
+    assert res.mi_corrected > 5 * res.null_std
+
+
+# --------------------------------------------------------------------------- executors
+
+
+@pytest.mark.parametrize("alpha", [2.0, 1.01])
+def test_executor_results_are_bit_identical(alpha):
+    X, Y = _pair(n=40)
+    local = independence_test(X, Y, n_permutations=50, random_state=7, alpha=alpha)
+    with ThreadPoolExecutor(max_workers=3) as pool:
+        remote = independence_test(X, Y, n_permutations=50, random_state=7, alpha=alpha, executor=pool)
+    np.testing.assert_array_equal(local.null_distribution, remote.null_distribution)
+    assert local.pvalue == remote.pvalue and local.statistic == remote.statistic
+
+
+def test_process_pool_executor_is_bit_identical():
+    X, Y = _pair(n=40)
+    local = independence_test(X, Y, n_permutations=20, random_state=2)
+    with ProcessPoolExecutor(max_workers=2) as pool:
+        remote = independence_test(X, Y, n_permutations=20, random_state=2, executor=pool)
+    np.testing.assert_array_equal(local.null_distribution, remote.null_distribution)
+
+
+# --------------------------------------------------------------------------- settings and errors
+
+
+@pytest.mark.filterwarnings("ignore:n_permutations=")
+def test_per_variable_settings_match_mutual_information():
+    X, Y = _pair(n=40)
+    res = independence_test(X, Y, n_permutations=3, random_state=0, sigma=(0.7, "median"), sigma_scale=(1.0, 2.0))
+    expected = renyimi.mutual_information(X, Y, sigma=(0.7, "median"), sigma_scale=(1.0, 2.0))
+    assert res.statistic == pytest.approx(float(expected), abs=1e-10)
+
+
+@pytest.mark.filterwarnings("ignore:n_permutations=")
+def test_bad_input_errors_name_the_parameter():
+    X, Y = _pair(n=30)
+    with pytest.raises(ValueError, match="n_permutations"):
+        independence_test(X, Y, n_permutations=0)
+    with pytest.raises(TypeError, match="n_permutations"):
+        independence_test(X, Y, n_permutations=10.5)
+    with pytest.raises(ValueError, match=r"same number of samples.*X.shape=\(30, 2\).*Y.shape=\(29, 1\)"):
+        independence_test(X, Y[:29])
+    with pytest.raises(ValueError, match="alternative"):
+        independence_test(X, Y, alternative="bigger")
+    with pytest.raises(ValueError, match="alpha"):
+        independence_test(X, Y, alpha=0)
+    with pytest.raises(ValueError, match="per variable"):
+        independence_test(X, Y, sigma=(1.0, 2.0, 3.0))
+    with pytest.raises(TypeError, match="executor"):
+        independence_test(X, Y, n_permutations=5, executor=object())
+
+
+def test_warns_when_p_below_005_is_unreachable():
+    X, Y = _pair(n=30)
+    with pytest.warns(UserWarning, match=r"n_permutations=10 cannot give a p-value below 0.05"):
+        independence_test(X, Y, n_permutations=10, random_state=0)
+    with pytest.warns(UserWarning, match="only 6 distinct pairings"):
+        independence_test(X[:3], Y[:3], n_permutations=100, random_state=0, sigma=1.0)
+
+
+# --------------------------------------------------------------------------- corrected and normalised MI
+
+
+def test_corrected_mutual_information():
+    X, Y = _pair(n=80, dependent=False)
+    value = corrected_mutual_information(X, Y, n_permutations=50, random_state=0, alpha=2)
+    res = independence_test(X, Y, n_permutations=50, random_state=0, alpha=2)
+    assert value == res.mi_corrected
+    assert abs(value) < 4 * res.null_std  # independent: the floor is removed
+    Xd, Yd = _pair(n=80)
+    assert corrected_mutual_information(Xd, Yd, n_permutations=50, random_state=0, alpha=2) > 0.2
+
+
+def test_normalized_mutual_information_against_direct_computation():
+    X, Y = _pair(n=60)
+    s_x, s_y = float(renyimi.matrix_entropy(X)), float(renyimi.matrix_entropy(Y))
+    s_xy = float(renyimi.joint_entropy(X, Y))
+    mi = s_x + s_y - s_xy
+    expected = {"sqrt": mi / math.sqrt(s_x * s_y), "min": mi / min(s_x, s_y), "max": mi / max(s_x, s_y),
+                "mean": 2 * mi / (s_x + s_y), "joint": mi / s_xy}
+    got = {k: normalized_mutual_information(X, Y, normalization=k) for k in expected}
+    for k in expected:
+        assert got[k] == pytest.approx(expected[k], rel=1e-9)
+    # S(A, B) >= max(S(A), S(B)) puts every variant in [0, 1], in this order
+    assert 1 >= got["min"] >= got["sqrt"] >= got["mean"] >= got["max"] >= got["joint"] >= 0
+    with pytest.raises(ValueError, match="normalization"):
+        normalized_mutual_information(X, Y, normalization="geometric")
+
+
+# --------------------------------------------------------------------------- confidence intervals
+
+
+def test_confidence_interval_structure_and_errors():
+    X, Y = _pair(n=64)
+    ci = mi_confidence_interval(X, Y, n_resamples=50, random_state=0, alpha=2)
+    assert ci.low < ci.statistic < ci.high and ci.subsample_size == 32 and ci.resamples.shape == (50,)
+    assert ci.statistic == pytest.approx(float(renyimi.mutual_information(X, Y, alpha=2)))
+    again = mi_confidence_interval(X, Y, n_resamples=50, random_state=0, alpha=2)
+    assert (again.low, again.high) == (ci.low, ci.high)
+    boot = mi_confidence_interval(X, Y, method="bootstrap", n_resamples=50, random_state=0, alpha=2)
+    assert boot.low < boot.statistic < boot.high and boot.subsample_size == 64
+    with pytest.raises(ValueError, match="subsample_size"):
+        mi_confidence_interval(X, Y, subsample_size=64)
+    with pytest.raises(ValueError, match="confidence"):
+        mi_confidence_interval(X, Y, confidence=95)
+    with pytest.raises(ValueError, match="method"):
+        mi_confidence_interval(X, Y, method="jackknife")
+
+
+def test_subsample_interval_covers_the_expected_estimate():
+    """Coverage of E[I_N] (Monte-Carlo truth) on correlated Gaussians, within a binomial bound of 0.9."""
+    n, reps, rho = 48, 60, 0.6
+
+    def draw(seed):
+        rng = np.random.default_rng(seed)
+        U, V = rng.normal(size=(n, 2)), rng.normal(size=(n, 2))
+        return U, rho * U + math.sqrt(1 - rho**2) * V
+
+    truth = np.mean([float(renyimi.mutual_information(*draw(10_000 + s), alpha=2)) for s in range(300)])
+    hits = 0
+    for s in range(reps):
+        ci = mi_confidence_interval(*draw(s), confidence=0.9, n_resamples=100, random_state=s, alpha=2)
+        hits += ci.low <= truth <= ci.high
+    assert scipy_stats.binom.ppf(0.001, reps, 0.9) <= hits
