@@ -50,6 +50,7 @@ def _version() -> str:
 def _ignore(directory: str, names: list[str]) -> set[str]:
     here = Path(directory)
     skip = {n for n in names if n in _JUNK or n.endswith(".egg-info") or n.endswith((".pyc", ".so"))}
+    skip |= {n for n in names if (here / n / "pyvenv.cfg").is_file()}  # any virtual environment in the tree
     if here.name == "api" and here.parent.name == "docs":
         skip.add("generated")  # autosummary output of a docs build
     return skip
@@ -63,11 +64,11 @@ def _dependency_dirs() -> list[str]:
         if spec is not None and spec.origin:
             dirs.append(str(Path(spec.origin).resolve().parents[1]))
     dirs += [p for p in sys.path if Path(p).name in ("site-packages", "dist-packages")]
-    root = ROOT.resolve()
+    source = (ROOT / "renyimi").resolve()
     unique: list[str] = []
     for d in dirs:
-        resolved = Path(d).resolve()
-        if resolved.is_dir() and d not in unique and resolved != root and root not in resolved.parents:
+        # A site-packages inside the checkout (./.venv) is fine; the directory holding the source package is not.
+        if Path(d).is_dir() and d not in unique and (Path(d) / "renyimi").resolve() != source:
             unique.append(d)
     return unique
 
