@@ -32,7 +32,7 @@ import autoencoder as ae
 import information_planes as ip
 import numpy as np
 
-SWEEP_SETTINGS = ("paper", "paper_pooled")
+SWEEP_SETTINGS = ("paper", "per_pixel")
 
 
 def run(config: ip.PlaneConfig, data, out: Path, *, reuse: dict | None = None, resume: bool = False,
@@ -125,9 +125,9 @@ def plot_sweep(planes: dict, summary: dict, path: Path, *, title: str) -> Path:
 
 
 def make_figures(planes: dict, summary: dict, out: Path) -> dict[str, Path]:
-    titles = {"paper": "Final MI against the bottleneck size, proposed rule, pixels standardised one by one",
-              "paper_pooled": "Final MI against the bottleneck size, proposed rule, pooled pixel statistics"}
-    names = {"paper": "fig9_bottleneck_sweep.png", "paper_pooled": "fig9_bottleneck_sweep_pooled.png"}
+    titles = {"paper": "Final MI against the bottleneck size, proposed rule, pooled pixel statistics",
+              "per_pixel": "Final MI against the bottleneck size, proposed rule, pixels standardised one by one"}
+    names = {"paper": "fig9_bottleneck_sweep.png", "per_pixel": "fig9_bottleneck_sweep_per_pixel.png"}
     return {f"sweep_{s}": plot_sweep(planes[s], summary[s], out / names[s], title=titles[s]) for s in planes}
 
 

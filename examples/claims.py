@@ -416,7 +416,7 @@ def _q_grows(means, meta, setting, params):
 
 
 def _q_critical(means, meta, setting, params):
-    i, _, M = _sweep_final(means, setting)
+    i, M = means[f"sweep/{setting}/in"], means[f"sweep/{setting}/M"]
     k = meta["n_encoder"]
     Ks = meta["sweep_Ks"]
     c = np.ptp(i[:, :k - 1], axis=1) / M

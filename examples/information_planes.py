@@ -9,11 +9,12 @@ output MI :math:`\hat I(T;X')`), averaged over fixed evaluation batches of 512 t
     the rule of Yu & Príncipe (eq. 27, ``sigma="yu"``) with :math:`\gamma = 5`, and 25 for the
     bottleneck Z (the paper's Fig. 6, replicating the compression phase reported for large K);
 ``paper``
-    the paper's rule (eqs. 29-30, ``sigma="tapia"``), :math:`\gamma = 0.8` everywhere, every unit
-    standardised with its own statistics, pixels of X and X' included (eq. 29 read literally; Fig. 7);
-``paper_pooled``
-    the same, but X and X' (grey images) standardised with statistics pooled over all pixels, as the
-    paper suggests for "subsets of components with shared statistics" and the authors' code offers.
+    the paper's rule (eqs. 29-30, ``sigma="tapia"``), :math:`\gamma = 0.8` everywhere, hidden units
+    standardised one by one, the grey images X and X' with statistics pooled over all pixels: the paper
+    standardises "subsets of components with shared statistics, like channels in an image" together
+    (Sec. III-C), and a grey image is one channel (Fig. 7);
+``per_pixel``
+    the ablation: every pixel of X and X' standardised with its own statistics (eq. 29 read literally).
 
 Curves are smoothed with a Hann window (the paper: 500 iterations of 60 000; here the same fraction of
 the run unless ``--smooth`` says otherwise) and drawn at log-spaced iterations, encoder and decoder in
@@ -49,14 +50,14 @@ from renyimi.capture import capture_activations
 #: Estimator settings of each information plane, measured on the same activations.
 PLANE_SETTINGS = {
     "old": {"sigma": "yu", "sigma_scale": 5.0, "overrides": {"Z": {"sigma_scale": 25.0}}},
-    "paper": {"sigma": "tapia", "sigma_scale": 0.8, "standardize": "feature"},
-    "paper_pooled": {"sigma": "tapia", "sigma_scale": 0.8, "standardize": "feature",
-                     "overrides": {"X": {"standardize": "pooled"}, "Y": {"standardize": "pooled"}}},
+    "paper": {"sigma": "tapia", "sigma_scale": 0.8, "standardize": "feature",
+              "overrides": {"X": {"standardize": "pooled"}, "Y": {"standardize": "pooled"}}},
+    "per_pixel": {"sigma": "tapia", "sigma_scale": 0.8, "standardize": "feature"},
 }
 SETTING_TITLES = {
     "old": r"previous rule (eq. 27): $\gamma=5$, $\gamma_Z=25$",
-    "paper": r"proposed rule (eqs. 29-30): $\gamma=0.8$, pixels standardised one by one",
-    "paper_pooled": r"proposed rule (eqs. 29-30): $\gamma=0.8$, pixels standardised with pooled statistics",
+    "paper": r"proposed rule (eqs. 29-30): $\gamma=0.8$, grey images standardised with pooled statistics",
+    "per_pixel": r"proposed rule (eqs. 29-30): $\gamma=0.8$, every pixel standardised on its own (ablation)",
 }
 PAPER_ITERATIONS, PAPER_WINDOW = 60_000, 500  # 100 epochs of 60 000 images in batches of 100; Hann span
 
@@ -292,8 +293,8 @@ def plot_losses(runs: dict, path: Path, *, plateau: float | None = None) -> Path
 def make_figures(runs: dict, config: PlaneConfig, out: Path, data=None) -> dict[str, Path]:
     _common.paper_style()
     figures = {}
-    names = {"old": "fig6_planes_old_rule.png", "paper": "fig7_planes_paper_rule.png",
-             "paper_pooled": "fig7_planes_paper_rule_pooled.png"}
+    names = {"old": "fig6_planes_old_rule.png", "paper": "fig7_planes.png",
+             "per_pixel": "fig7_planes_per_pixel.png"}
     for setting in config.settings:
         figures[f"planes_{setting}"] = plot_planes(runs, setting, config, out / names[setting])
     figures["variance"] = plot_variances(runs, config, out / "fig8_variance.png")
