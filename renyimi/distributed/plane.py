@@ -17,6 +17,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import uuid
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -130,7 +131,10 @@ def _run(client: Any, chunks: list[list[Entry]], kwargs: dict, progress: bool) -
     if _is_dask_client(client):
         import distributed
 
-        keys = [f"renyimi-measure-{kwargs['fingerprint']}-{chunk[0].key}-{len(chunk)}" for chunk in chunks]
+        # Unique keys per call: Dask treats equal keys as equal results, and two stores (or a rewritten
+        # file) can hold the same (step, batch) names.
+        token = uuid.uuid4().hex
+        keys = [f"renyimi-measure-{token}-{i}" for i in range(len(chunks))]
         futures = client.map(_measure_entries, chunks, key=keys, **kwargs)
         try:
             if progress:
