@@ -401,7 +401,7 @@ def main(argv: list[str] | None = None) -> None:
             if args.quick:
                 coverage(3, 40, 5, 20)
             else:
-                coverage(200, 128, 1000, 200, args.out / "coverage.json")
+                coverage(200, 128, 500, 100, args.out / "coverage.json")
         elif what == "figure":
             figure(args.out / "null_distribution.png")
         elif what == "table":

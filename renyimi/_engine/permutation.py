@@ -127,14 +127,13 @@ def _numpy_joint_entropies(A: np.ndarray, B: np.ndarray, perms: np.ndarray, alph
     if alpha == 2.0:
         A2, B2 = A * A, B * B
         diag_a, diag_b = np.diagonal(A).copy(), np.diagonal(B).copy()
+        log_base = math.log(base)
 
-        def one(p: np.ndarray) -> float:
+        def fn(p: np.ndarray) -> float:
+            # B2[p][:, p] by two gathers (np.take along one axis is ~3x faster than fancy indexing)
             frob = np.sum(A2 * np.take(np.take(B2, p, axis=1), p, axis=0))
             trace = np.sum(diag_a * diag_b[p])
-            return -math.log(frob / (trace * trace)) / math.log(base)
-
-        items = perms
-        fn = one
+            return -math.log(frob / (trace * trace)) / log_base
     else:
         if solver == "auto":
             solver = _eigen.auto_solver(n, A.dtype, single_threaded=True)
@@ -144,13 +143,12 @@ def _numpy_joint_entropies(A: np.ndarray, B: np.ndarray, perms: np.ndarray, alph
             joint /= np.trace(joint)
             return float(renyi_entropy(joint, alpha, np, base, solver=solver))
 
-        items = perms
     # One BLAS thread for every solve, local or remote, so that each value is bit-identical.
     with _eigen.blas_threads(1):
         if workers > 1:
-            values = _eigen.map_concurrent(fn, items, workers=workers)
+            values = _eigen.map_concurrent(fn, perms, workers=workers)
         else:
-            values = [fn(p) for p in items]
+            values = [fn(p) for p in perms]
     return np.asarray(values, dtype=np.float64)
 
 
@@ -169,8 +167,8 @@ def _device_joint_entropies(A: Any, B: Any, perms: Any, alpha: float, xp: Any, b
             Pb = P[start:start + per_batch, ...]
             index = Pb[:, :, None] * n + Pb[:, None, :]
             Bp = xp.reshape(xp.take(flat_b, xp.reshape(index, (-1,)), axis=0), (Pb.shape[0], n, n))
-            trace = xp.sum(diag_a[None, :] * xp.take(diag_b, xp.reshape(Pb, (-1,)), axis=0).reshape(Pb.shape),
-                           axis=1)
+            diag_bp = xp.reshape(xp.take(diag_b, xp.reshape(Pb, (-1,)), axis=0), tuple(Pb.shape))
+            trace = xp.sum(diag_a[None, :] * diag_bp, axis=1)
             yield A[None, :, :] * Bp / trace[:, None, None]
 
     out = []
