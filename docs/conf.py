@@ -37,6 +37,9 @@ extensions = [
     "sphinx.ext.autodoc",
     "sphinx.ext.autosummary",
     "sphinx.ext.mathjax",
+    # MathJax 3 (script and fonts) from the PyPI package, copied into _static/mathjax: formulas
+    # typeset with no network. tests/test_docs.py checks that no page loads anything remote.
+    "sphinx-mathjax-offline",
 ]
 
 source_suffix = {".rst": "restructuredtext", ".md": "markdown"}
@@ -45,7 +48,8 @@ exclude_patterns = ["_build", "Thumbs.db", ".DS_Store", "README.md"]
 templates_path = ["_templates"]
 # Pages of the index toctree that other parts of the project write; a missing one is dropped from
 # the toctree (see _drop_missing_pages) so that the build passes before it exists.
-OPTIONAL_PAGES = ("information_plane", "performance", "examples")
+OPTIONAL_PAGES = ("information_plane", "performance", "examples", "large_samples", "testing_dependence", "cluster",
+                  "developer")
 
 # -- MyST --------------------------------------------------------------------------------------
 myst_enable_extensions = ["amsmath", "colon_fence", "deflist", "dollarmath"]
@@ -72,12 +76,23 @@ autosummary.WELL_KNOWN_ABBREVIATIONS = (*autosummary.WELL_KNOWN_ABBREVIATIONS, "
 html_theme = "pydata_sphinx_theme"
 html_title = f"renyimi {release}"
 html_static_path = ["_static"]
+html_css_files = ["renyimi.css"]
 html_theme_options = {
-    "github_url": "https://github.com/renyimi/renyimi",
     "navigation_with_keys": False,
     "show_toc_level": 2,
     "navbar_align": "left",
     "secondary_sidebar_items": ["page-toc"],
+    # The top bar lists the pages of the index toctree, in order; the first ones are the main
+    # sections, the rest go to its "More" menu. Six fit next to the search box at 1400 px.
+    "header_links_before_dropdown": 6,
+    "show_prev_next": True,
+}
+# Narrative pages (every top-level page) have no section navigation to show: no left sidebar, so
+# their text, code and tables get the width. The API reference keeps its navigation of modules.
+html_sidebars = {
+    "*": [],
+    "api": ["sidebar-nav-bs"],
+    "api/**": ["sidebar-nav-bs"],
 }
 html_show_sourcelink = False
 
@@ -112,10 +127,11 @@ def _module_exists(name: str) -> bool:
 
 
 def _shared_keywords_section() -> list[str]:
-    """The "Shared keyword arguments" section of ``renyimi._functional`` as an RST definition list."""
-    from renyimi import _functional
+    """The "Shared keyword arguments" section of the estimators' module docstring, as an RST list.
 
-    doc = inspect.cleandoc(_functional.__doc__ or "")
+    That module is found through :func:`renyimi.mutual_information`, so it may be renamed freely.
+    """
+    doc = inspect.cleandoc(sys.modules[renyimi.mutual_information.__module__].__doc__ or "")
     marker = "Shared keyword arguments"
     if marker not in doc:
         return []
@@ -167,6 +183,21 @@ def _write_api_pages() -> list[str]:
 
 
 API_PAGES = _write_api_pages()
+
+
+def _pages_without_sections() -> dict[str, list]:
+    """``{docname: []}`` for the API pages of functions and data: their "On this page" box would list
+    only the page itself, so they get the width instead (class pages keep it: it lists the methods)."""
+    pages = {}
+    for name in API_PAGES:
+        module = importlib.import_module(name)
+        for member in getattr(module, "__all__", []):
+            if not inspect.isclass(getattr(module, member, None)):
+                pages[f"api/generated/{name}.{member}"] = []
+    return pages
+
+
+html_theme_options["secondary_sidebar_items"] = {"**": ["page-toc"], **_pages_without_sections()}
 
 
 # -- docstrings citing their module's references ---------------------------------------------------

@@ -8,15 +8,17 @@ from __future__ import annotations
 
 import importlib
 import importlib.util
+import re
 import subprocess
 import sys
+from html.parser import HTMLParser
 from pathlib import Path
 
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 DOCS = ROOT / "docs"
-REQUIRED = ("sphinx", "myst_parser", "numpydoc", "pydata_sphinx_theme")
+REQUIRED = ("sphinx", "myst_parser", "numpydoc", "pydata_sphinx_theme", "sphinx-mathjax-offline")
 
 
 def _missing() -> list[str]:
@@ -82,3 +84,74 @@ def test_make_figures_draws_the_theoretical_plane(tmp_path, monkeypatch):
     monkeypatch.setattr(make_figures, "OUT", tmp_path)
     make_figures.main(["--only", "theoretical_plane"])
     assert (tmp_path / "theoretical_plane.png").stat().st_size > 10_000
+
+
+class _RemoteResources(HTMLParser):
+    """Collect the ``src``/``href`` of <script>, <link>, <img>, <iframe>, <source>, <embed> and <object>
+    that point to the network (http(s) or protocol-relative ``//host``). Plain <a href> links are not loads."""
+
+    TAGS = {"script": "src", "link": "href", "img": "src", "iframe": "src", "source": "src", "embed": "src",
+            "object": "data"}
+
+    def __init__(self):
+        super().__init__()
+        self.remote: list[str] = []
+
+    def handle_starttag(self, tag, attrs):
+        attr = self.TAGS.get(tag)
+        for name, value in attrs:
+            if name == attr and value and _is_remote(value):
+                self.remote.append(f"<{tag} {name}={value!r}>")
+
+
+def _is_remote(url: str) -> bool:
+    return bool(re.match(r"\s*(https?:)?//", url, re.IGNORECASE))
+
+
+_CSS_REMOTE = re.compile(r"""(@import\s+(url\()?|url\()\s*["']?\s*(https?:)?//""", re.IGNORECASE)
+
+
+def test_no_page_loads_anything_from_the_network(html):
+    """A reader offline sees every formula typeset: scripts, stylesheets and fonts all come from the build."""
+    pages = sorted(html.rglob("*.html"))
+    assert len(pages) > 20
+    remote = {}
+    for page in pages:
+        parser = _RemoteResources()
+        parser.feed(page.read_text(encoding="utf-8"))
+        if parser.remote:
+            remote[str(page.relative_to(html))] = parser.remote
+    for css in sorted(html.rglob("*.css")):
+        hits = [m.group(0) for m in _CSS_REMOTE.finditer(css.read_text(encoding="utf-8", errors="replace"))]
+        if hits:
+            remote[str(css.relative_to(html))] = hits
+    assert not remote, remote
+
+
+def test_math_is_typeset_by_the_local_mathjax(html):
+    page = (html / "theory.html").read_text(encoding="utf-8")
+    scripts = re.findall(r"<script[^>]*\ssrc=\"([^\"]*mathjax[^\"]*)\"", page, re.IGNORECASE)
+    assert scripts, "theory.html loads no MathJax"
+    for src in scripts:
+        assert not _is_remote(src), src
+        assert (html / src.split("?")[0]).is_file(), src
+    # MathJax 3's CommonHTML output loads its fonts relative to the script: they must be in the build too.
+    fonts = list((html / "_static" / "mathjax" / "output" / "chtml" / "fonts" / "woff-v2").glob("*.woff"))
+    assert len(fonts) > 10
+
+
+def test_public_pages_do_not_point_at_private_names(html):
+    private = re.compile(r"renyimi(\.\w+)*\._[a-z]\w*")
+    found = {}
+    for page in sorted((html / "api").rglob("*.html")):
+        text = re.sub(r"<[^>]+>", "", page.read_text(encoding="utf-8"))  # the text a reader sees
+        hits = sorted(set(m.group(0) for m in private.finditer(text)))
+        if hits:
+            found[page.name] = hits
+    assert not found, found
+
+
+def test_narrative_pages_have_no_empty_left_sidebar(html):
+    for page in ("index", "getting_started", "theory", "kernel_width"):
+        text = (html / f"{page}.html").read_text(encoding="utf-8")
+        assert "Section Navigation" not in text, page
