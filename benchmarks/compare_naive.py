@@ -37,7 +37,8 @@ import numpy as np
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
 
 import renyimi  # noqa: E402
-from renyimi import _functional, pairwise  # noqa: E402
+from renyimi._compute import build_grams  # noqa: E402
+from renyimi._plan import make_plan  # noqa: E402
 from renyimi._engine import eigen as _eigen, gram as _gram  # noqa: E402
 
 ALPHA = 1.01
@@ -138,7 +139,7 @@ def information_plane(n: int, rounds: int) -> None:
     pairs = [("X", t) for t in layers] + [(t, "Xr") for t in layers]
     names = list(variables)
 
-    est = _functional.estimate_grams(dict(variables))
+    est = grams_of(variables)
     grams = dict(zip(names, est.grams))
     joints = [_gram.hadamard_normalized([grams[a], grams[b]], np) for a, b in pairs]
     unavoidable = [*est.grams, *joints]  # one eigensolve per variable and one per pair
@@ -150,8 +151,7 @@ def information_plane(n: int, rounds: int) -> None:
             p: renyimi.mutual_information(variables[p[0]], variables[p[1]]) for p in pairs},
         "eigensolves alone, renyimi's way": lambda: solve_like_renyimi(unavoidable),
         "eigensolves alone, numpy one by one": lambda: [np.linalg.eigvalsh(A) for A in unavoidable],
-        "Gram matrices alone (estimate_grams)": lambda: _functional.estimate_grams(
-            dict(variables), mapper=pairwise._gram_mapper(variables, "auto")),  # as renyimi builds them
+        "Gram matrices alone (build_grams)": lambda: grams_of(variables),  # as renyimi builds them
     }
     t = best_times(candidates, rounds)
     naive = candidates["naive"]()
@@ -205,15 +205,20 @@ def variants(n: int, rounds: int) -> None:
         print(f"| {name} | {1e3 * t[name]:.1f} | {t['naive'] / t[name]:.2f}x | {diff} |")
 
 
+def grams_of(variables):
+    """Every variable's normalised Gram matrix, built as renyimi builds them (concurrently where that pays)."""
+    return build_grams(make_plan(dict(variables), {}))
+
+
 def single_mi(n: int, rounds: int) -> None:
     x, source = mnist(n, seed=1)
     t_layer = autoencoder(x)["T4"]  # the 10-unit bottleneck
-    est = _functional.estimate_grams({"X": x, "T": t_layer})
+    est = grams_of({"X": x, "T": t_layer})
     mats = [*est.grams, _gram.hadamard_normalized(est.grams, np)]
     t = best_times({
         "mutual_information": lambda: renyimi.mutual_information(x, t_layer),
         "three eigensolves": lambda: [_eigen.eigvalsh(A, np) for A in mats],
-        "Gram matrices": lambda: _functional.estimate_grams({"X": x, "T": t_layer}),
+        "Gram matrices": lambda: grams_of({"X": x, "T": t_layer}),
     }, rounds)
     ratio = t["mutual_information"] / t["three eigensolves"]
     print(f"\n## One mutual_information(X (N, 784), bottleneck (N, 10)), N = {n}, {source}\n")

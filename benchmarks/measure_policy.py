@@ -28,7 +28,6 @@ import numpy as np
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
 
 import renyimi  # noqa: E402
-from renyimi import _functional  # noqa: E402
 from renyimi._engine import eigen as _eigen, gram as _gram  # noqa: E402
 
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 import importlib
 from typing import Any
 
-from ._functional import (
+from ._measures import (
     conditional_entropy,
     gram_matrix,
     joint_entropy,

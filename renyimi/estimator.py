@@ -6,9 +6,10 @@ import inspect
 import math
 from typing import Any
 
+from ._compute import estimate
 from ._engine.arrays import to_python_float
-from ._functional import entropies, estimate_grams
-from ._validation import check_alpha, check_base
+from ._plan import DEFAULTS, make_plan
+from ._validation import check_base
 
 __all__ = ["MatrixMI"]
 
@@ -40,8 +41,8 @@ class MatrixMI:
         Working precision (None: float64).
     backend : {"auto", "numpy", "numba"}, default "auto"
         Gram-matrix engine for NumPy input; other libraries always use their own.
-    eigensolver : str, default "auto"
-        Eigenvalue routine, see :data:`renyimi._eigen.SOLVERS`.
+    eigensolver : {"auto", "numpy", "lapack-evd", "scipy-evd", "scipy-evr", "torch"}, default "auto"
+        Eigenvalue routine for NumPy input (see :func:`renyimi.mutual_information`).
 
     Attributes
     ----------
@@ -119,16 +120,13 @@ class MatrixMI:
         -------
         self : MatrixMI
         """
-        alpha, base = check_alpha(self.alpha), check_base(self.base)
-        est = estimate_grams({"X": X, "Y": Y}, kernel=self.kernel, sigma=self.sigma,
-                             sigma_scale=self.sigma_scale, standardize=self.standardize,
-                             width_params=self.width_params, dtype=self.dtype, backend=self.backend)
-        s_x, s_y, s_xy = (to_python_float(s) for s in entropies(est, [(0,), (1,), (0, 1)], alpha, base,
-                                                                     self.eigensolver))
+        plan = make_plan({"X": X, "Y": Y}, {k: v for k, v in self.get_params().items() if k in DEFAULTS})
+        values, grams = estimate(plan, [(0,), (1,), (0, 1)])
+        s_x, s_y, s_xy = (to_python_float(v) for v in values)
         self.entropy_x_, self.entropy_y_, self.joint_entropy_ = s_x, s_y, s_xy
         self.mi_ = s_x + s_y - s_xy
-        self.sigma_x_, self.sigma_y_ = est.sigmas
-        self.n_samples_ = int(est.grams[0].shape[0])
+        self.sigma_x_, self.sigma_y_ = grams.sigmas
+        self.n_samples_ = plan.n_samples
         return self
 
     @property

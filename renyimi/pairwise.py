@@ -10,24 +10,21 @@ joint entropy (eq. 19) is per pair:
 
 so :math:`m` variables and :math:`p` pairs cost :math:`m + p` eigensolves instead of :math:`3p`.
 Independent NumPy eigensolves run concurrently where that was measured to beat LAPACK's own
-threading (:func:`renyimi._eigen.concurrent_workers`); on a GPU they are stacked into batched
-calls. The exact :math:`\alpha = 2` and integer-order shortcuts apply as everywhere else.
+threading, or on any ``executor=``; on a GPU they are stacked into batched calls. The exact
+:math:`\alpha = 2` and integer-order shortcuts apply as everywhere else.
 """
 
 from __future__ import annotations
 
 import itertools
 from collections.abc import Hashable, Mapping
+from dataclasses import dataclass
 from typing import Any
 
-from ._engine import eigen as _eigen
-from ._functional import _is_per_variable, _wrap, entropies, estimate_grams
-from ._validation import check_alpha, check_base
+from ._compute import GramSet, as_result, estimate
+from ._plan import DEFAULTS, VARIABLE_SETTINGS, Plan, check_shared_settings, make_plan, variable_specs
 
-__all__ = ["VARIABLE_SETTINGS", "pairwise_mutual_information"]
-
-#: Settings that may differ between variables (keys of ``overrides``); the others are shared.
-VARIABLE_SETTINGS = ("kernel", "sigma", "sigma_scale", "standardize", "width_params")
+__all__ = ["VARIABLE_SETTINGS", "PairwiseEstimate", "estimate_pairs", "pairwise_mutual_information"]
 
 
 def pairwise_mutual_information(variables: Mapping[Hashable, Any], pairs: Any = None, *,
@@ -35,7 +32,8 @@ def pairwise_mutual_information(variables: Mapping[Hashable, Any], pairs: Any = 
                                 return_entropies: bool = False, alpha: float = 1.01,
                                 kernel: Any = "gaussian", sigma: Any = "tapia", sigma_scale: Any = 1.0,
                                 base: float = 2, standardize: Any = "feature", width_params: Any = None,
-                                dtype: Any = None, backend: str = "auto", eigensolver: str = "auto") -> Any:
+                                dtype: Any = None, backend: str = "auto", eigensolver: str = "auto",
+                                executor: Any = None) -> Any:
     r"""Matrix-based Rényi mutual information (eq. 20) of many pairs, sharing each variable's work.
 
     Parameters
@@ -56,6 +54,11 @@ def pairwise_mutual_information(variables: Mapping[Hashable, Any], pairs: Any = 
     alpha, kernel, sigma, sigma_scale, base, standardize, width_params, dtype, backend, eigensolver
         Shared keyword arguments of :func:`renyimi.mutual_information`; the width settings may
         also be a tuple with one entry per variable, in the order of ``variables``.
+    executor : concurrent.futures.Executor, optional
+        Runs the independent entropies (one task per variable and per pair) on this executor: a
+        thread or process pool, or a Dask cluster through ``distributed.Client(...).get_executor()``.
+        Results are identical to the local computation with the same ``eigensolver``. By default
+        they run concurrently on CPU threads where that was measured faster, or batched on a GPU.
 
     Returns
     -------
@@ -95,36 +98,45 @@ def pairwise_mutual_information(variables: Mapping[Hashable, Any], pairs: Any = 
     >>> bool(abs(mi["X", "T2"] - single) < 1e-9)
     True
     """
-    alpha, base = check_alpha(alpha), check_base(base)
-    if eigensolver not in _eigen.SOLVERS:
-        raise ValueError(f"eigensolver must be one of {', '.join(map(repr, _eigen.SOLVERS))}; "
-                         f"got eigensolver={eigensolver!r}.")
     names = _check_variables(variables)
     pairs = _check_pairs(pairs, names)
-    overrides = _check_overrides(overrides, names)
     used = names if return_entropies else [n for n in names if any(n in p for p in pairs)]
-    if not used:
+    settings = {k: v for k, v in locals().items() if k in DEFAULTS}
+    if not used:  # nothing to estimate, but the settings are still checked
+        check_shared_settings(settings)
+        variable_specs(names, settings, overrides)
         return ({}, {}) if return_entropies else {}
-
-    shared = {"kernel": kernel, "sigma": sigma, "sigma_scale": sigma_scale, "standardize": standardize,
-              "width_params": width_params}
-    settings = {key: _per_variable(key, value, names, used, overrides) for key, value in shared.items()}
-    arrays = {n: variables[n] for n in used}
-    est = estimate_grams(arrays, dtype=dtype, backend=backend, **settings)
-    index = {n: i for i, n in enumerate(used)}
-
-    # One task per entropy: a variable (i,) or an unordered pair (i, j); pairs given twice share one.
-    joints = list(dict.fromkeys(tuple(sorted((index[a], index[b]))) for a, b in pairs))
-    tasks = [(i,) for i in range(len(used))] + joints
-    values = dict(zip(tasks, entropies(est, tasks, alpha, base, eigensolver)))
-
-    mi = {}
-    for a, b in pairs:
-        i, j = index[a], index[b]
-        mi[(a, b)] = _wrap(values[(i,)] + values[(j,)] - values[tuple(sorted((i, j)))], est.xp)
+    plan = make_plan(variables, settings, overrides=overrides, only=used)
+    result = estimate_pairs(plan, pairs)
+    mi = {pair: as_result(v, plan) for pair, v in result.mi.items()}
     if return_entropies:
-        return mi, {n: _wrap(values[(index[n],)], est.xp) for n in used}
+        return mi, {n: as_result(v, plan) for n, v in result.entropies.items()}
     return mi
+
+
+@dataclass(frozen=True)
+class PairwiseEstimate:
+    """What :func:`estimate_pairs` computed: MI per pair, entropy per variable, the Gram matrices."""
+
+    mi: dict
+    entropies: dict
+    joint_entropies: dict
+    grams: GramSet
+
+
+def estimate_pairs(plan: Plan, pairs: list[tuple]) -> PairwiseEstimate:
+    """The pairwise engine: every variable of ``plan`` once, then one joint entropy per distinct pair.
+
+    ``pairs`` name variables of the plan; a pair given twice (in either order) is solved once.
+    """
+    index = {n: i for i, n in enumerate(plan.names)}
+    joints = list(dict.fromkeys(tuple(sorted((index[a], index[b]))) for a, b in pairs))
+    terms = [(i,) for i in range(len(plan.names))] + joints
+    values, grams = estimate(plan, terms)
+    S = dict(zip(terms, values))
+    joint = {(a, b): S[tuple(sorted((index[a], index[b])))] for a, b in pairs}
+    mi = {(a, b): S[(index[a],)] + S[(index[b],)] - joint[a, b] for a, b in pairs}
+    return PairwiseEstimate(mi, {n: S[(index[n],)] for n in plan.names}, joint, grams)
 
 
 def _check_variables(variables: Any) -> list:
@@ -155,45 +167,3 @@ def _check_pairs(pairs: Any, names: list) -> list[tuple]:
                 raise ValueError(_unknown(f"pairs entry {tuple(pair)!r}", name, names))
         out.append(tuple(pair))
     return out
-
-
-def _check_overrides(overrides: Any, names: list) -> dict:
-    if overrides is None:
-        return {}
-    if not isinstance(overrides, Mapping):
-        raise TypeError(
-            f"overrides must be a mapping of variable names to settings, e.g. {{'Z': {{'sigma_scale': 25}}}}; "
-            f"got {type(overrides).__name__}."
-        )
-    known = set(names)
-    for name, settings in overrides.items():
-        if name not in known:
-            raise ValueError(_unknown("overrides", name, names))
-        if not isinstance(settings, Mapping):
-            raise TypeError(f"overrides[{name!r}] must be a dict of settings; got {type(settings).__name__}.")
-        bad = [k for k in settings if k not in VARIABLE_SETTINGS]
-        if bad:
-            raise ValueError(
-                f"overrides[{name!r}] has unknown setting(s) {bad}; per-variable settings are "
-                f"{', '.join(VARIABLE_SETTINGS)} (alpha, base, dtype, backend and eigensolver are shared)."
-            )
-    return dict(overrides)
-
-
-def _per_variable(key: str, value: Any, names: list, used: list, overrides: dict) -> Any:
-    """The setting ``key`` for the variables in ``used``: shared, per-variable tuple, then overrides."""
-    if _is_per_variable(value, key):
-        if len(value) != len(names):
-            raise ValueError(
-                f"{key} given per variable must have one entry per variable ({len(names)}: "
-                f"{', '.join(map(repr, names))}); got {len(value)}: {value!r}. Or use overrides."
-            )
-        full = dict(zip(names, value))
-    elif not any(key in o for o in overrides.values()):
-        return value
-    else:
-        full = dict.fromkeys(names, value)
-    for name, settings in overrides.items():
-        if key in settings:
-            full[name] = settings[key]
-    return [full[n] for n in used]

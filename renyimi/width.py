@@ -56,7 +56,8 @@ WidthRule = Callable[..., Any]
 _RULES: Registry[WidthRule] = Registry(
     "width rule", "Unknown width rule sigma={name!r}", "or pass a positive number or a callable"
 )
-_STANDARDIZE = ("feature", "pooled", "channel", None)
+#: Values of ``standardize`` other than integer group labels.
+STANDARDIZE_OPTIONS = ("feature", "pooled", "channel", None)
 
 
 def register_width_rule(name: str, rule: WidthRule, *, overwrite: bool = False) -> WidthRule:
@@ -143,7 +144,7 @@ def _feature_groups(standardize: Any, d: int, sample_shape: tuple[int, ...] | No
             per_channel = d // sample_shape[0]
             return [list(range(c * per_channel, (c + 1) * per_channel)) for c in range(sample_shape[0])]
         raise ValueError(
-            f"standardize must be one of {_STANDARDIZE} or one integer group label per feature; "
+            f"standardize must be one of {STANDARDIZE_OPTIONS} or one integer group label per feature; "
             f"got standardize={standardize!r}."
         )
     labels = [int(g) for g in standardize]

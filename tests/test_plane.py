@@ -400,10 +400,11 @@ def test_unknown_override_names_are_refused():
     x = np.random.default_rng(0).normal(size=(10, 2))
     with pytest.raises(ValueError, match="unknown variable 'Q'"):
         plane.record(0, x, x, {"Z": x})
+    # Settings are stored as given and checked when the plane measures (scikit-learn's rule).
     with pytest.raises(ValueError, match="unknown setting"):
-        InformationPlane(overrides={"Z": {"gamma": 2}})
+        InformationPlane(overrides={"Z": {"gamma": 2}}).record(0, x, x, {"Z": x})
     with pytest.raises(ValueError, match="output must be"):
-        InformationPlane(output="logits")
+        InformationPlane(output="logits").record(0, x, x, {"Z": x})
     with pytest.raises(ValueError, match="n_encoder"):
         InformationPlane(["A", "B"], n_encoder=3)
     with pytest.raises(ValueError, match="twice"):

@@ -15,7 +15,8 @@ from matplotlib.colors import LogNorm  # noqa: E402
 from matplotlib.patches import Polygon  # noqa: E402
 
 from renyimi import theory  # noqa: E402
-from renyimi.plane import InformationPlane, _Cell  # noqa: E402
+from renyimi.plane import InformationPlane  # noqa: E402
+from renyimi.plane.history import RunningStats  # noqa: E402
 from renyimi.plotting import (  # noqa: E402
     layer_styles,
     plot_information_plane,
@@ -40,7 +41,7 @@ def _synthetic(steps=(0, 10, 100, 1000, 5000), layers=LAYERS, output="reconstruc
     L = len(layers)
     for s in steps:
         v = np.concatenate([scale * rng.uniform(1, 3, 3 * L), [4.0, 1.5]])
-        plane._cells[s] = _Cell(1, v, np.zeros_like(v))
+        plane._cells[s] = RunningStats(1, v, np.zeros_like(v))
     return plane
 
 

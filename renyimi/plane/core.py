@@ -1,275 +1,32 @@
-r"""Information planes: where every layer of a network sits, in bits, while it trains.
-
-A hidden layer :math:`T` of a network with input :math:`X` and output variable :math:`Y` is the point
-
-.. math:: \big(\hat I(X;T),\ \hat I(T;Y)\big)
-
-of the information plane (Definitions 1-2 of [1]_): the *input MI* and the *output MI*. For an
-autoencoder :math:`Y` is the reconstruction :math:`X'`; for a classifier it is the labels.
-:class:`InformationPlane` measures these points with the matrix-based Rényi estimator [2]_ (every
-Gram matrix and entropy computed once per measurement), averages several evaluation batches per
-training step, records each layer's activation variance (the paper's Fig. 8), and keeps a tidy
-history that can be smoothed, subsampled, saved, plotted (:mod:`renyimi.plotting`) and scored against
-the theory of autoencoders (:mod:`renyimi.theory`).
-
-It is framework-agnostic: activations may be NumPy, CuPy or torch arrays (computations stay in their
-library and on their device; only Python floats are stored). With torch,
-:meth:`InformationPlane.record_model` captures the activations with forward hooks
-(:mod:`renyimi.capture`).
-
-References
-----------
-.. [1] N. I. Tapia and P. A. Estévez, "On the information plane of autoencoders," in Proc. IJCNN, 2020.
-.. [2] L. G. Sánchez Giraldo, M. Rao and J. C. Príncipe, "Measures of entropy from data using infinitely
-   divisible kernels," IEEE Trans. Inf. Theory 61(1), 2015.
-"""
+"""The :class:`InformationPlane`: measure, record and keep the information plane of a network."""
 
 from __future__ import annotations
 
 import copy
-import difflib
-import gzip
-import json
 import math
 import numbers
 import warnings
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, NamedTuple
+from typing import Any
 
 import numpy as np
 
-from . import theory
-from ._engine.arrays import device as _device
-from ._engine.arrays import get_namespace, to_python_float
-from ._functional import entropies, estimate_grams
-from ._optional import require
-from ._validation import check_alpha, check_base
-from .pairwise import VARIABLE_SETTINGS
+from .. import theory
+from .._engine.arrays import device as _device
+from .._engine.arrays import get_namespace, to_python_float
+from .._optional import require
+from .._plan import DEFAULTS, VARIABLE_SETTINGS, check_override_settings, make_plan
+from ..pairwise import estimate_pairs
+from .history import RunningStats, _check_n_points, hann_smooth, log_spaced_indices
+from .measurement import Measurement, PlaneArrays, unknown_name
+from .storage import is_lost, json_value, read_state, write_state
 
-__all__ = ["InformationPlane", "Measurement", "PlaneArrays", "hann_smooth", "log_spaced_indices"]
+__all__ = ["InformationPlane"]
 
 #: Override keys for the input and the output variable (no layer may use these names).
 RESERVED_NAMES = ("X", "Y")
 OUTPUTS = ("reconstruction", "labels")
-
-_FORMAT = "renyimi.InformationPlane"
-_FORMAT_VERSION = 1
-_LAYER_QUANTITIES = ("input_mi", "output_mi", "variance")
-_STEP_QUANTITIES = ("input_information", "input_output_mi")
-_UNSERIALISABLE = "__unserialisable__"
-
-
-# ------------------------------------------------------------------------------------ measurement
-@dataclass(frozen=True, eq=False)  # holds arrays: compare the fields, not the objects
-class Measurement:
-    """One measurement of the information plane (one batch), as returned by :meth:`InformationPlane.measure`.
-
-    Attributes
-    ----------
-    layers : tuple of str
-        Layer names in network order.
-    input_mi, output_mi : numpy.ndarray, shape (n_layers,)
-        :math:`\\hat I(X;T)` and :math:`\\hat I(T;Y)` of every layer, in units of ``base`` (bits).
-    variance : numpy.ndarray, shape (n_layers,)
-        Mean over units of each unit's variance over the batch (population variance).
-    input_information : float
-        :math:`M = \\hat I(X;X)`, the input information that bounds every input MI (Sec. II-B of [1]_).
-    input_output_mi : float
-        :math:`\\hat I(X;Y)`; for an autoencoder Lemma 1 of [1]_ says every output MI equals it.
-    sigmas : dict of str to float or None
-        Resolved kernel width of ``"X"``, ``"Y"`` and every layer (in standardised units for the
-        standardising rules; None for the labels' delta kernel).
-    """
-
-    layers: tuple[str, ...]
-    input_mi: np.ndarray
-    output_mi: np.ndarray
-    variance: np.ndarray
-    input_information: float
-    input_output_mi: float
-    sigmas: dict
-
-    def __getitem__(self, layer: str) -> tuple[float, float]:
-        """``(input MI, output MI)`` of ``layer``."""
-        i = _index(self.layers, layer)
-        return float(self.input_mi[i]), float(self.output_mi[i])
-
-    def as_dict(self) -> dict[str, dict[str, float]]:
-        """``{layer: {"input_mi": ..., "output_mi": ..., "variance": ...}}`` of Python floats."""
-        return {name: {q: float(getattr(self, q)[i]) for q in _LAYER_QUANTITIES}
-                for i, name in enumerate(self.layers)}
-
-
-class PlaneArrays(NamedTuple):
-    """A recorded plane as arrays (rows: steps in increasing order, columns: layers in network order)."""
-
-    steps: np.ndarray              # (n_steps,)
-    layers: tuple[str, ...]        # (n_layers,)
-    input_mi: np.ndarray           # (n_steps, n_layers)  I(X;T)
-    output_mi: np.ndarray          # (n_steps, n_layers)  I(T;Y)
-    variance: np.ndarray           # (n_steps, n_layers)
-    n_batches: np.ndarray          # (n_steps,) batches averaged at each step
-    input_mi_std: np.ndarray       # (n_steps, n_layers) std over those batches (0 for one batch)
-    output_mi_std: np.ndarray      # (n_steps, n_layers)
-    input_information: np.ndarray  # (n_steps,) M = I(X;X)
-    input_output_mi: np.ndarray    # (n_steps,) I(X;Y)
-
-
-class _Cell:
-    """Running mean and sum of squared deviations (Welford) of one step's measurement vector."""
-
-    __slots__ = ("n", "mean", "m2")
-
-    def __init__(self, n: int, mean: np.ndarray, m2: np.ndarray) -> None:
-        self.n, self.mean, self.m2 = n, mean, m2
-
-    def add(self, v: np.ndarray) -> None:
-        self.n += 1
-        delta = v - self.mean
-        self.mean = self.mean + delta / self.n
-        self.m2 = self.m2 + delta * (v - self.mean)
-
-
-# ------------------------------------------------------------------------------- step utilities
-def _check_steps(steps: Any) -> np.ndarray:
-    s = np.asarray(steps, dtype=float)
-    if s.ndim != 1 or s.size == 0 or not np.all(np.isfinite(s)):
-        raise ValueError(f"steps must be a non-empty 1-d array of finite numbers; got shape {s.shape}.")
-    if np.any(np.diff(s) <= 0):
-        raise ValueError("steps must be strictly increasing; sort them (and merge duplicates) first.")
-    return s
-
-
-def hann_smooth(steps: Any, values: Any, window: float) -> np.ndarray:
-    r"""Smooth values recorded at (possibly uneven) steps with a Hann window spanning ``window`` steps.
-
-    .. math:: \tilde v_i = \frac{\sum_j w_{ij} v_j}{\sum_j w_{ij}}, \qquad
-              w_{ij} = \cos^2\!\Big(\pi\,\frac{s_j - s_i}{W}\Big)\ \text{for}\ |s_j - s_i| < W/2,
-              \ 0\ \text{otherwise},
-
-    so the window is defined in units of the steps (iterations), not of recorded points: a point
-    recorded every 10 iterations with :math:`W = 500` averages about 50 neighbours, and sparsely
-    recorded stretches are smoothed over the same span of iterations. For unit-spaced steps and
-    an even ``W`` this is ``numpy.convolve`` with ``numpy.hanning(W + 1)``, normalised; near the ends
-    the truncated window is renormalised (no zero padding, no reflection). Every point keeps weight 1
-    on itself, so a gap wider than ``W/2`` leaves a point unchanged. Cost :math:`O(n)` through prefix
-    sums (:math:`\cos(a-b) = \cos a\cos b + \sin a\sin b`).
-
-    Parameters
-    ----------
-    steps : array_like, shape (n,)
-        Strictly increasing step numbers.
-    values : array_like, shape (n,) or (n, k)
-        Values at those steps (each column smoothed independently).
-    window : float
-        Total span :math:`W > 0` of the window, in steps (the paper [1]_ uses 500 iterations).
-
-    Returns
-    -------
-    numpy.ndarray
-        Same shape as ``values``.
-
-    Examples
-    --------
-    >>> import numpy as np
-    >>> from renyimi.plane import hann_smooth
-    >>> v = np.zeros(21)
-    >>> v[10] = 1.0  # an impulse: the smoothed values are the normalised window
-    >>> h = np.hanning(5)
-    >>> bool(np.allclose(hann_smooth(np.arange(21), v, 4)[8:13], h / h.sum()))
-    True
-    """
-    s = _check_steps(steps)
-    v = np.asarray(values, dtype=float)
-    if v.shape[:1] != s.shape or v.ndim > 2:
-        raise ValueError(f"values must have shape (n,) or (n, k) with n = len(steps) = {s.size}; "
-                         f"got {v.shape}.")
-    if isinstance(window, bool) or not isinstance(window, numbers.Real) or not (0 < window < math.inf):
-        raise ValueError(f"window must be a positive finite number of steps (the paper: 500); "
-                         f"got window={window!r}.")
-    column = v.ndim == 1
-    v = v.reshape(s.size, -1)
-    lo = np.searchsorted(s, s - window / 2, side="right")
-    hi = np.searchsorted(s, s + window / 2, side="left")
-    theta = 2 * math.pi * (s - s[0]) / window  # shifted by s[0]: smaller angles, same differences
-    c, sn = np.cos(theta)[:, None], np.sin(theta)[:, None]
-
-    def window_sum(a):
-        prefix = np.concatenate([np.zeros((1, a.shape[1])), np.cumsum(a, axis=0)])
-        return prefix[hi] - prefix[lo]
-
-    weight = 0.5 * (window_sum(np.ones_like(c)) + c * window_sum(c) + sn * window_sum(sn))
-    out = 0.5 * (window_sum(v) + c * window_sum(c * v) + sn * window_sum(sn * v)) / weight
-    return out[:, 0] if column else out
-
-
-def _check_n_points(n_points: Any) -> None:
-    if isinstance(n_points, bool) or not isinstance(n_points, (int, np.integer)) or n_points < 2:
-        raise ValueError(f"n_points must be an integer >= 2; got n_points={n_points!r}.")
-
-
-def log_spaced_indices(steps: Any, n_points: int) -> np.ndarray:
-    """Indices of about ``n_points`` recorded steps spaced evenly on a log scale of the iteration.
-
-    The first and last steps are always included and the indices are strictly increasing. Targets
-    are ``geomspace`` between the first and the last offset from the first step, and each picks the
-    first recorded step at or after it; targets that fall on the same recorded step (dense early
-    targets on coarsely recorded steps) are merged, and more targets are added until ``n_points``
-    distinct steps are found, so the result can hold slightly more than ``n_points``. With at most
-    ``n_points`` steps, all indices are returned.
-
-    Parameters
-    ----------
-    steps : array_like, shape (n,)
-        Strictly increasing step numbers (any start, any spacing).
-    n_points : int
-        Number of points wanted, ``>= 2``.
-
-    Returns
-    -------
-    numpy.ndarray of int
-
-    Examples
-    --------
-    >>> import numpy as np
-    >>> from renyimi.plane import log_spaced_indices
-    >>> log_spaced_indices(np.arange(0, 10001, 10), 6)
-    array([   0,    1,    6,   32,  178, 1000])
-    """
-    s = _check_steps(steps)
-    _check_n_points(n_points)
-    n = s.size
-    if n <= n_points:
-        return np.arange(n)
-    offset = s - s[0]
-
-    def pick(m):
-        targets = np.geomspace(offset[1], offset[-1], m - 1)
-        idx = np.searchsorted(offset, targets * (1 - 1e-12), side="left")
-        return np.unique(np.concatenate([[0], np.minimum(idx, n - 1), [n - 1]]))
-
-    m = n_points
-    idx = pick(m)
-    while idx.size < n_points:
-        m += n_points - idx.size
-        idx = pick(m)
-    return idx
-
-
-# ----------------------------------------------------------------------------------- validation
-def _index(layers: Sequence[str], layer: str) -> int:
-    try:
-        return list(layers).index(layer)
-    except ValueError:
-        raise KeyError(_unknown(layer, layers, "layer")) from None
-
-
-def _unknown(name: str, valid: Sequence[str], what: str) -> str:
-    close = difflib.get_close_matches(str(name), list(valid), n=3, cutoff=0.5)
-    hint = f" Did you mean {', '.join(map(repr, close))}?" if close else ""
-    return f"unknown {what} {name!r}.{hint} Valid names: {', '.join(map(repr, valid))}."
 
 
 def _check_layer_names(layers: Any, param: str = "layers") -> tuple[str, ...]:
@@ -290,31 +47,22 @@ def _check_layer_names(layers: Any, param: str = "layers") -> tuple[str, ...]:
     return names
 
 
-def _check_overrides(overrides: Any) -> dict[str, dict[str, Any]]:
+def _overrides(overrides: Any) -> dict[str, dict[str, Any]]:
+    """The plane's ``overrides`` as a dict of dicts (the setting names are checked by the plan)."""
     if overrides is None:
         return {}
     if not isinstance(overrides, Mapping):
-        raise TypeError(f"overrides must be a dict {{name: {{setting: value}}}}; "
-                        f"got {type(overrides).__name__}.")
-    out = {}
-    for name, settings in overrides.items():
-        if not isinstance(settings, Mapping):
-            raise TypeError(f"overrides[{name!r}] must be a dict of settings, e.g. {{'sigma_scale': 25}}; "
-                            f"got {settings!r}.")
-        bad = [k for k in settings if k not in VARIABLE_SETTINGS]
-        if bad:
-            raise ValueError(f"overrides[{name!r}] has unknown setting(s) {bad}; per-variable settings are "
-                             f"{', '.join(VARIABLE_SETTINGS)} (alpha, base, dtype, backend and eigensolver "
-                             f"are shared by all variables).")
-        out[str(name)] = dict(settings)
-    return out
+        raise TypeError(f"overrides must be a dict {{name: {{setting: value}}}}; got {type(overrides).__name__}.")
+    for name, o in overrides.items():
+        check_override_settings(o, name)
+    return {str(name): dict(o) for name, o in overrides.items()}
 
 
 def _check_override_names(overrides: Mapping[str, Any], layers: Sequence[str]) -> None:
     valid = (*RESERVED_NAMES, *layers)
     for name in overrides:
         if name not in valid:
-            raise ValueError(f"overrides: {_unknown(name, valid, 'variable')} Override keys are layer names, "
+            raise ValueError(f"overrides: {unknown_name(name, valid, 'variable')} Override keys are layer names, "
                              f"'X' (the input) or 'Y' (the output variable).")
 
 
@@ -352,16 +100,6 @@ def _label_codes(y: Any) -> np.ndarray:
     raise ValueError(f"output='labels' needs y of shape (N,) (class ids) or (N, C) (one-hot); got {y.shape}.")
 
 
-def _json_value(value: Any, name: str) -> Any:
-    try:
-        json.dumps(value)
-        return value
-    except TypeError:
-        dtype_name = getattr(value, "__name__", None) if name == "dtype" else None
-        return dtype_name or {_UNSERIALISABLE: repr(value)}
-
-
-# ------------------------------------------------------------------------------------------ class
 class InformationPlane:
     r"""Measure and record the information plane of a network during training.
 
@@ -457,19 +195,17 @@ class InformationPlane:
                  width_params: dict | None = None, overrides: Mapping[str, Mapping[str, Any]] | None = None,
                  base: float = 2, dtype: Any = None, backend: str = "auto",
                  eigensolver: str = "auto") -> None:
-        if output not in OUTPUTS:
-            raise ValueError(f"output must be one of {', '.join(map(repr, OUTPUTS))}; got output={output!r}.")
+        # Stored as given and validated when the plane measures (scikit-learn's rule).
         self.settings = {
-            "alpha": check_alpha(alpha), "base": check_base(base), "kernel": kernel, "sigma": sigma,
-            "sigma_scale": sigma_scale, "standardize": standardize,
-            "width_params": None if width_params is None else dict(width_params),
-            "overrides": _check_overrides(overrides), "dtype": dtype, "backend": backend,
+            "alpha": alpha, "base": base, "kernel": kernel, "sigma": sigma, "sigma_scale": sigma_scale,
+            "standardize": standardize, "width_params": None if width_params is None else dict(width_params),
+            "overrides": {} if overrides is None else overrides, "dtype": dtype, "backend": backend,
             "eigensolver": eigensolver,
         }
         self.output = output
         self._n_encoder = None if n_encoder is None else self._check_n_encoder(n_encoder, None)
         self.layers: tuple[str, ...] = ()
-        self._cells: dict[int | float, _Cell] = {}
+        self._cells: dict[int | float, RunningStats] = {}
         self.processing: list[dict[str, Any]] = []  # smoothing / subsampling applied to this copy
         self.saved_version: str | None = None  # renyimi version that wrote the file, after load()
         if layers is not None:
@@ -486,7 +222,7 @@ class InformationPlane:
         return int(n_encoder)
 
     def _set_layers(self, names: tuple[str, ...]) -> None:
-        _check_override_names(self.settings["overrides"], names)
+        _check_override_names(_overrides(self.settings["overrides"]), names)
         if self._n_encoder is not None:
             self._check_n_encoder(self._n_encoder, len(names))
         self.layers = names
@@ -511,7 +247,7 @@ class InformationPlane:
         s = {k: self.settings[k] for k in VARIABLE_SETTINGS}
         if name == "Y" and self.output == "labels":
             s["kernel"] = "delta"
-        s.update(self.settings["overrides"].get(name, {}))
+        s.update(_overrides(self.settings["overrides"]).get(name, {}))
         return s
 
     # ---------------------------------------------------------------------------- measuring
@@ -528,10 +264,10 @@ class InformationPlane:
                                  f"missing {missing}, unexpected {extra}.")
             names = self.layers
         else:
-            _check_override_names(self.settings["overrides"], names)
+            _check_override_names(_overrides(self.settings["overrides"]), names)
         return {name: layers[name] for name in names}
 
-    def measure(self, x: Any, y: Any, layers: Mapping[str, Any]) -> Measurement:
+    def measure(self, x: Any, y: Any, layers: Mapping[str, Any], *, executor: Any = None) -> Measurement:
         r"""Input MI :math:`\hat I(X;T)` and output MI :math:`\hat I(T;Y)` of every layer, for one batch.
 
         Stateless: nothing is recorded (see :meth:`record`).
@@ -546,6 +282,10 @@ class InformationPlane:
         layers : mapping of str to array (N, ...)
             Activations :math:`T` of each hidden layer for this batch (a dict, or an
             :class:`~renyimi.capture.ActivationCapture`), same N as ``x``.
+        executor : concurrent.futures.Executor, optional
+            Runs this measurement's independent entropies on the executor (a thread or process pool,
+            or ``distributed.Client(...).get_executor()``); see
+            :func:`renyimi.pairwise_mutual_information`.
 
         Returns
         -------
@@ -573,34 +313,31 @@ class InformationPlane:
         layers = self._ordered(layers)
         x, y = _detach(x), _detach(y)
         layers = {name: _detach(t) for name, t in layers.items()}
-        n = self._check_sample_counts(x, y, layers)
-        same_library = {"x": x, **({"y": y} if self.output == "reconstruction" else {})}
-        xp, _ = get_namespace({**same_library, **{f"layers[{k!r}]": t for k, t in layers.items()}})
-        names = ["X", "Y", *layers]  # variable i of the estimate; labels name them in error messages
-        values = {"x": x, "y": self._output_variable(y, xp, _device(x)),
-                  **{f"layers[{k!r}]": t for k, t in layers.items()}}
-        specs = [self.variable_settings(name) for name in names]
-        if specs[1]["kernel"] == "delta":
-            specs[1]["kernel"] = "precomputed"
-        est = estimate_grams(values, dtype=self.settings["dtype"], backend=self.settings["backend"],
-                             **{key: tuple(spec[key] for spec in specs) for key in VARIABLE_SETTINGS})
-        # Every entropy at once: S(X), S(Y), S(T_i), then the joints; renyimi._functional.entropies runs them
-        # concurrently on CPU threads or as batched GPU calls where that is faster.
-        L = len(layers)
-        layer_ids = range(2, L + 2)
-        tasks = [(0,), (1,), *((i,) for i in layer_ids), (0, 0), (0, 1), *((0, i) for i in layer_ids),
-                 *((i, 1) for i in layer_ids)]
-        settings = self.settings
-        S = [to_python_float(v)
-             for v in entropies(est, tasks, settings["alpha"], settings["base"], settings["eigensolver"])]
-        s_x, s_y, s_t = S[0], S[1], np.array(S[2:L + 2])
-        joint_xx, joint_xy = S[L + 2], S[L + 3]
-        joint_xt, joint_ty = np.array(S[L + 4:2 * L + 4]), np.array(S[2 * L + 4:])
-        flat = (xp.reshape(xp.astype(t, est.grams[0].dtype), (n, -1)) for t in layers.values())
+        self._check_sample_counts(x, y, layers)
+        xp, _ = get_namespace({"x": x})
+        variables = {"X": x, "Y": self._output_variable(y, xp, _device(x)), **layers}
+        labels = {"X": "x", "Y": "y", **{k: f"layers[{k!r}]" for k in layers}}
+        plan = make_plan(variables, {**self._shared_settings(), "executor": executor},
+                         overrides=self._plan_overrides(), labels=labels)
+        pairs = [("X", "X"), ("X", "Y"), *(("X", t) for t in layers), *((t, "Y") for t in layers)]
+        est = estimate_pairs(plan, pairs)
+        mi = {pair: to_python_float(v) for pair, v in est.mi.items()}
+        flat = (plan.arrays[plan.index(t)] for t in layers)
         variance = [to_python_float(xp.mean(xp.var(t, axis=0))) for t in flat]
-        sigmas = dict(zip(names, est.sigmas, strict=True))
-        return Measurement(tuple(layers), s_x + s_t - joint_xt, s_t + s_y - joint_ty, np.array(variance),
-                           2 * s_x - joint_xx, s_x + s_y - joint_xy, sigmas)
+        return Measurement(tuple(layers), np.array([mi["X", t] for t in layers]),
+                           np.array([mi[t, "Y"] for t in layers]), np.array(variance), mi["X", "X"],
+                           mi["X", "Y"], dict(zip(plan.names, est.grams.sigmas, strict=True)))
+
+    def _shared_settings(self) -> dict[str, Any]:
+        if self.output not in OUTPUTS:
+            raise ValueError(f"output must be one of {', '.join(map(repr, OUTPUTS))}; got output={self.output!r}.")
+        return {k: v for k, v in self.settings.items() if k in DEFAULTS}
+
+    def _plan_overrides(self) -> dict[str, dict[str, Any]]:
+        overrides = _overrides(self.settings["overrides"])
+        if self.variable_settings("Y")["kernel"] == "delta":  # labels: their Gram matrix is precomputed
+            overrides["Y"] = {**overrides.get("Y", {}), "kernel": "precomputed"}
+        return overrides
 
     def _output_variable(self, y: Any, xp: Any, device: Any) -> Any:
         """``y`` as the estimator takes it: as given, the delta-kernel Gram of labels, or one-hot labels."""
@@ -630,7 +367,7 @@ class InformationPlane:
     def record(self, step: int | float, x: Any, y: Any, layers: Mapping[str, Any]) -> Measurement:
         """Measure one batch and add it to the history at ``step``.
 
-        Several calls with the same ``step`` (several evaluation batches; the paper [1]_ averages 10
+        Several calls with the same ``step`` (several evaluation batches; Tapia & Estévez (2020) average 10
         batches of 512 test samples) are averaged, and their count and standard deviation are kept.
         The first call fixes the layer order if ``layers`` was not given at construction.
 
@@ -686,7 +423,7 @@ class InformationPlane:
         v = np.concatenate([m.input_mi, m.output_mi, m.variance, [m.input_information, m.input_output_mi]])
         cell = self._cells.get(step)
         if cell is None:
-            self._cells[step] = _Cell(1, v, np.zeros_like(v))
+            self._cells[step] = RunningStats(1, v, np.zeros_like(v))
         else:
             cell.add(v)
         return m
@@ -780,7 +517,7 @@ class InformationPlane:
         >>> plane.layers, int(plane.to_arrays().n_batches[0])
         (('Z',), 2)
         """
-        from .capture import _import_torch, capture_activations
+        from ..capture import _import_torch, capture_activations
 
         torch = _import_torch()
         param = next(iter(model.parameters()), None)
@@ -874,7 +611,7 @@ class InformationPlane:
         return pd.DataFrame(self.to_dict())
 
     def diagnostics(self, M: float | None = None, *, tol: float = 0.0) -> theory.TheoryReport:
-        """Score the recorded plane against the theory of [1]_ (:func:`renyimi.theory.theory_report`).
+        """Score the recorded plane against the theory of Tapia & Estévez (2020) (:func:`renyimi.theory.theory_report`).
 
         Forward-DPI violations along the layer order, spread of the output MI across layers at each step
         (zero by Lemma 1 for true MI), points outside the feasible triangle and the final distance from the
@@ -907,7 +644,7 @@ class InformationPlane:
     def smooth(self, window: float = 500) -> InformationPlane:
         """A copy with every recorded quantity smoothed by a Hann window spanning ``window`` steps.
 
-        The paper [1]_ smooths with a Hann window spanning 500 iterations before plotting. The window is
+        Tapia & Estévez (2020) smooth with a Hann window spanning 500 iterations before plotting. The window is
         in units of the recorded steps (iterations), not a number of points: see :func:`hann_smooth` for
         uneven spacing and the ends. Input/output MI, variances, :math:`\\hat I(X;X)` and
         :math:`\\hat I(X;Y)` are smoothed; batch counts and standard deviations are kept as recorded.
@@ -926,7 +663,7 @@ class InformationPlane:
         if not steps:
             raise ValueError("the plane is empty; nothing to smooth.")
         mean = hann_smooth(steps, np.stack([self._cells[s].mean for s in steps]), window)
-        cells = {s: _Cell(self._cells[s].n, mean[i], self._cells[s].m2.copy()) for i, s in enumerate(steps)}
+        cells = {s: RunningStats(self._cells[s].n, mean[i], self._cells[s].m2.copy()) for i, s in enumerate(steps)}
         return self._derived(cells, {"smooth": {"window": float(window)}})
 
     def subsample(self, n_points: int = 100, *, log: bool = True) -> InformationPlane:
@@ -959,14 +696,11 @@ class InformationPlane:
 
     # ---------------------------------------------------------------------------- save/load
     def _state(self) -> dict[str, Any]:
-        from . import __version__
-
-        settings = {k: _json_value(v, k) for k, v in self.settings.items() if k != "overrides"}
-        settings["overrides"] = {name: {k: _json_value(v, k) for k, v in s.items()}
-                                 for name, s in self.settings["overrides"].items()}
+        settings = {k: json_value(v, k) for k, v in self.settings.items() if k != "overrides"}
+        settings["overrides"] = {name: {k: json_value(v, k) for k, v in s.items()}
+                                 for name, s in _overrides(self.settings["overrides"]).items()}
         steps = sorted(self._cells)
         return {
-            "format": _FORMAT, "format_version": _FORMAT_VERSION, "renyimi_version": __version__,
             "output": self.output, "n_encoder": self._n_encoder, "layers": list(self.layers),
             "settings": settings, "processing": self.processing, "steps": steps,
             "n_batches": [self._cells[s].n for s in steps],
@@ -990,14 +724,7 @@ class InformationPlane:
         pathlib.Path
             The path written.
         """
-        path = Path(path)
-        text = json.dumps(self._state(), indent=1, allow_nan=False)
-        if path.suffix == ".gz":
-            with gzip.open(path, "wt", encoding="utf-8") as f:
-                f.write(text)
-        else:
-            path.write_text(text, encoding="utf-8")
-        return path
+        return write_state(self._state(), path)
 
     @classmethod
     def load(cls, path: str | Path, **settings: Any) -> InformationPlane:
@@ -1016,24 +743,12 @@ class InformationPlane:
         >>> np.array_equal(again.to_arrays().input_mi, plane.to_arrays().input_mi)
         True
         """
-        path = Path(path)
-        opener = gzip.open if path.suffix == ".gz" else open
-        with opener(path, "rt", encoding="utf-8") as f:
-            state = json.load(f)
-        if not isinstance(state, dict) or state.get("format") != _FORMAT:
-            raise ValueError(f"{path} is not an InformationPlane file (no 'format': {_FORMAT!r} entry).")
-        if state.get("format_version", 0) > _FORMAT_VERSION:
-            raise ValueError(f"{path} was written by renyimi {state.get('renyimi_version')} in format "
-                             f"{state['format_version']}; this renyimi reads format <= {_FORMAT_VERSION}. "
-                             f"Upgrade renyimi.")
+        state = read_state(path)
         saved = dict(state["settings"])
-        def lost_value(v):
-            return isinstance(v, dict) and _UNSERIALISABLE in v
-
-        lost = [k for k, v in saved.items() if lost_value(v) and k not in settings]
+        lost = [k for k, v in saved.items() if is_lost(v) and k not in settings]
         if "overrides" not in settings:
             lost += [f"overrides[{n!r}][{k!r}]" for n, s in saved.get("overrides", {}).items()
-                     for k, v in s.items() if lost_value(v)]
+                     for k, v in s.items() if is_lost(v)]
         if lost:
             warnings.warn(f"{path}: the settings {lost} were not serialisable and were saved as their repr; "
                           f"pass them to InformationPlane.load(path, ...) to measure with this plane again.",
@@ -1042,7 +757,7 @@ class InformationPlane:
         plane = cls(state["layers"] or None, n_encoder=state["n_encoder"], output=state["output"], **saved)
         rows = zip(state["steps"], state["n_batches"], state["mean"], state["m2"], strict=True)
         for step, n, mean, m2 in rows:
-            plane._cells[step] = _Cell(int(n), np.array(mean, dtype=float), np.array(m2, dtype=float))
+            plane._cells[step] = RunningStats(int(n), np.array(mean, dtype=float), np.array(m2, dtype=float))
         plane.processing = list(state["processing"])
         plane.saved_version = state.get("renyimi_version")
         return plane

@@ -1,0 +1,142 @@
+r"""Execute a :class:`~renyimi._plan.Plan`: one Gram matrix per variable, then entropies.
+
+The only module that calls the engine (:mod:`renyimi._engine`) on behalf of the public API. It
+reads the array context from the plan and never re-inspects arrays.
+
+An entropy *term* is a tuple of variable indices: ``(i,)`` is :math:`S_\alpha(A_i)` (eq. 18) and
+``(i, j, ...)`` the joint entropy of the normalised Hadamard product (eq. 19).
+"""
+
+from __future__ import annotations
+
+import functools
+import math
+from dataclasses import dataclass
+from typing import Any
+
+from ._engine import eigen, gram
+from ._engine.arrays import to_python_float
+from ._engine.spectral import entropy_from_eigenvalues, renyi_entropy, uses_eigenvalues
+from ._plan import Plan, VariableSpec
+from ._validation import check_memory
+from .kernels import get_kernel
+from .width import get_width_rule
+
+__all__ = ["GramSet", "build_grams", "entropies", "estimate"]
+
+Term = tuple[int, ...]
+
+
+@dataclass(frozen=True)
+class GramSet:
+    """Normalised Gram matrices of a plan's variables and their resolved widths (None if precomputed)."""
+
+    grams: list
+    sigmas: list
+
+
+def estimate(plan: Plan, terms: list[Term]) -> tuple[list, GramSet]:
+    """Entropy of every term (0-d arrays of the plan's library) and the Gram matrices behind them."""
+    grams = build_grams(plan)
+    return entropies(plan, grams, terms), grams
+
+
+def build_grams(plan: Plan) -> GramSet:
+    """Every variable's normalised Gram matrix (eq. 17), concurrently where that pays (NumPy engine)."""
+    items = list(zip(plan.arrays, plan.sample_shapes, plan.specs, plan.labels))
+    build = functools.partial(_variable_gram, plan=plan)
+    workers = 1
+    if plan.context.gram_engine == "numpy":  # single-threaded outside its GEMM: one variable per core
+        workers = eigen.concurrent_workers(plan.n_samples, len(items))
+    built = eigen.map_concurrent(build, items, workers=workers)
+    return GramSet([A for A, _ in built], [s for _, s in built])
+
+
+def _variable_gram(item: tuple, plan: Plan) -> tuple[Any, float | None]:
+    X, sample_shape, spec, label = item
+    xp, ctx = plan.context.xp, plan.context
+    if spec.precomputed:
+        return gram.normalize_gram(X, xp), None
+    check_memory(X.shape[0], ctx.itemsize, X)
+    Z, sigma = _resolve_width(X, spec, xp, sample_shape, label)
+    kernel = get_kernel(spec.kernel)
+    if ctx.gram_engine == "numba" and kernel is get_kernel("gaussian"):
+        from ._engine.numba_kernels import gaussian_gram
+
+        return gaussian_gram(Z, to_python_float(sigma)), to_python_float(sigma)
+    K = kernel(gram.squared_distances(Z, xp), sigma, xp)
+    return gram.normalize_gram(K, xp), to_python_float(sigma)
+
+
+def _resolve_width(X: Any, spec: VariableSpec, xp: Any, sample_shape: tuple, label: str) -> tuple[Any, Any]:
+    sigma = spec.sigma
+    if isinstance(sigma, str):
+        out = get_width_rule(sigma)(X, xp=xp, standardize=spec.standardize, sample_shape=sample_shape,
+                                    **spec.width_params)
+    elif callable(sigma):
+        out = sigma(X)
+    else:
+        out = sigma
+    Z, width = out if isinstance(out, tuple) else (X, out)
+    width = width * spec.sigma_scale
+    value = to_python_float(width)
+    if not (value > 0) or math.isinf(value):
+        raise ValueError(f"The kernel width for {label} must be positive and finite; the rule {sigma!r} with "
+                         f"sigma_scale={spec.sigma_scale!r} gave {value!r}. Use a width rule or a width that "
+                         f"is a positive finite number.")
+    return Z, width
+
+
+def entropies(plan: Plan, grams: GramSet, terms: list[Term]) -> list:
+    """Entropy of each term, as 0-d arrays of the plan's library.
+
+    Independent eigensolves run on ``plan.executor`` if given, else concurrently on CPU threads where
+    measurement showed a win (:func:`renyimi._engine.eigen.concurrent_workers`), or as batched calls
+    on a GPU. Orders with exact matrix-product shortcuts (:math:`\alpha \\in \\{2, 3, 4\\}`) need no
+    eigenvalues and run in BLAS, already multithreaded.
+    """
+    ctx, alpha, base = plan.context, plan.alpha, plan.base
+    xp, mats = ctx.xp, grams.grams
+    if plan.executor is not None:
+        solver = plan.eigensolver
+        if solver == "auto" and ctx.library == "numpy":
+            solver = eigen.auto_solver(plan.n_samples, mats[0].dtype, single_threaded=True)
+        task = functools.partial(_remote_term_entropy, alpha=alpha, base=base, solver=solver)
+        return list(plan.executor.map(task, ([mats[k] for k in t] for t in terms)))
+    if not uses_eigenvalues(alpha):
+        return [term_entropy([mats[k] for k in t], alpha, base, xp=xp) for t in terms]
+    if ctx.on_gpu:
+        lams = eigen.eigvalsh_batched((_term_matrix([mats[k] for k in t], xp) for t in terms), xp)
+        return [entropy_from_eigenvalues(lam, alpha, xp, base) for lam in lams]
+    solver, workers = plan.eigensolver, 1
+    if ctx.library == "numpy":
+        workers = eigen.concurrent_workers(plan.n_samples, len(terms))
+        if solver == "auto":
+            solver = eigen.auto_solver(plan.n_samples, mats[0].dtype, single_threaded=workers > 1)
+    task = functools.partial(term_entropy, alpha=alpha, base=base, solver=solver, xp=xp)
+    return eigen.map_concurrent(task, ([mats[k] for k in t] for t in terms), workers=workers)
+
+
+def term_entropy(factors: list, alpha: float, base: float, solver: str = "auto", *, xp: Any) -> Any:
+    """:math:`S_\\alpha` of one normalised Gram matrix or of the normalised Hadamard product of several.
+
+    Module-level (picklable) so that process pools and Dask workers can run it.
+    """
+    return renyi_entropy(_term_matrix(factors, xp), alpha, xp, base, solver=solver)
+
+
+def _remote_term_entropy(factors: list, alpha: float, base: float, solver: str) -> Any:
+    # Modules do not pickle: a process or Dask worker finds the namespace from the arrays it receives.
+    import array_api_compat
+
+    return term_entropy(factors, alpha, base, solver, xp=array_api_compat.array_namespace(*factors))
+
+
+def _term_matrix(factors: list, xp: Any) -> Any:
+    return factors[0] if len(factors) == 1 else gram.hadamard_normalized(factors, xp)
+
+
+def as_result(value: Any, plan: Plan) -> Any:
+    """A 0-d array of the plan's library (NumPy scalars become 0-d arrays; torch keeps its graph)."""
+    xp = plan.context.xp
+    return value if getattr(value, "ndim", None) == 0 and plan.context.library != "numpy" else xp.asarray(value)
