@@ -72,6 +72,8 @@ class DaskGramOperator:
         NumPy: ``matmat`` takes and returns NumPy arrays on the client.
     array : dask.array.Array
         The (N, N) normalised Gram matrix.
+    Z : numpy.ndarray or dask.array.Array
+        The scaled samples as given (NumPy on the client; their device tells SLQ where probes live).
 
     Examples
     --------
@@ -116,6 +118,7 @@ class DaskGramOperator:
         if persist:
             K = self.client.persist(K) if self.client is not None else K.persist()
         self.array = K
+        self.Z = Zd if isinstance(Z, da.Array) else Z  # the scaled samples, as GaussianOperator.Z
         self.n = n
         self.dtype = dtype
         self.xp = np
