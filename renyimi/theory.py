@@ -81,7 +81,34 @@ def _plane(input_mi, output_mi=None):
 
 
 def layer_names(n_encoder: int, n_decoder: int) -> tuple[str, ...]:
-    """Names ``("T1E", ..., "T{n_encoder-1}E", "Z", "T1D", ..., "T{n_decoder}D")`` (eq. 6 of [1]_)."""
+    """Names of the hidden layers of an autoencoder, in network order, as in the figures of [1]_.
+
+    ``("T1E", ..., "T{n_encoder-1}E", "Z", "T1D", ..., "T{n_decoder}D")``: the encoder layers, the
+    bottleneck Z (the last encoder layer) and the hidden decoder layers (eq. 6 of [1]_).
+
+    Parameters
+    ----------
+    n_encoder : int
+        Encoder layers including the bottleneck Z, ``>= 1``.
+    n_decoder : int
+        Hidden decoder layers (the reconstruction X' excluded), ``>= 0``.
+
+    Returns
+    -------
+    tuple of str
+        ``n_encoder + n_decoder`` names.
+
+    Raises
+    ------
+    ValueError
+        If a count is not an integer or is below its minimum.
+
+    Examples
+    --------
+    >>> from renyimi.theory import layer_names
+    >>> layer_names(3, 2)
+    ('T1E', 'T2E', 'Z', 'T1D', 'T2D')
+    """
     for name, n, low in (("n_encoder", n_encoder, 1), ("n_decoder", n_decoder, 0)):
         if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < low:
             raise ValueError(f"{name} must be an integer >= {low}; got {name}={n!r}.")
@@ -90,19 +117,64 @@ def layer_names(n_encoder: int, n_decoder: int) -> tuple[str, ...]:
 
 # --------------------------------------------------------------------------------------- theory
 def feasible_region(M: float) -> np.ndarray:
-    """Vertices ``[(0, 0), (M, 0), (M, M)]``, shape (3, 2), of the feasible triangle (Sec. II-B of [1]_).
+    """Vertices of the triangle in which every point of an autoencoder's plane lies (Sec. II-B of [1]_).
 
     Lemma 1 and eq. (13) give :math:`\\hat I(T;X') = \\hat I(X;X') \\le \\hat I(X;T) \\le M`: below the
     bisector and left of the vertical line at :math:`M = \\hat I(X;X)`.
+
+    Parameters
+    ----------
+    M : float
+        Input information :math:`\\hat I(X;X) > 0`, in the units of the estimates (bits by default).
+
+    Returns
+    -------
+    numpy.ndarray, shape (3, 2)
+        ``[(0, 0), (M, 0), (M, M)]`` as (input MI, output MI) rows.
+
+    See Also
+    --------
+    in_feasible_region, feasibility_violations
+
+    Examples
+    --------
+    >>> from renyimi.theory import feasible_region
+    >>> feasible_region(9.0)
+    array([[0., 0.],
+           [9., 0.],
+           [9., 9.]])
     """
     M = _check_M(M)
     return np.array([[0.0, 0.0], [M, 0.0], [M, M]])
 
 
 def in_feasible_region(input_mi, output_mi, M: float, *, atol: float = 0.0) -> np.ndarray:
-    """Boolean mask of points with :math:`0 \\le \\hat I(T;X') \\le \\hat I(X;T) \\le M` (within ``atol``).
+    """Whether points lie in the feasible triangle, :math:`0 \\le \\hat I(T;X') \\le \\hat I(X;T) \\le M`.
 
-    ``input_mi`` and ``output_mi`` broadcast together; the result has their broadcast shape.
+    Parameters
+    ----------
+    input_mi, output_mi : array_like
+        :math:`\\hat I(X;T)` and :math:`\\hat I(T;X')` of the points; any shapes that broadcast
+        together.
+    M : float
+        Input information :math:`\\hat I(X;X) > 0`, in the same units.
+    atol : float, default 0.0
+        Slack allowed on each of the three inequalities, in the same units.
+
+    Returns
+    -------
+    numpy.ndarray of bool
+        The broadcast shape of ``input_mi`` and ``output_mi``.
+
+    See Also
+    --------
+    feasible_region, feasibility_violations : the triangle, and the distance of the points outside it.
+
+    Examples
+    --------
+    >>> from renyimi.theory import in_feasible_region
+    >>> in_feasible_region([4.0, 4.0, 10.0], [2.0, 5.0, 2.0], M=9.0)
+    array([ True, False, False])
     """
     M, atol = _check_M(M), _check_tol(atol, "atol")
     x, y = np.asarray(input_mi, dtype=float), np.asarray(output_mi, dtype=float)
@@ -111,18 +183,27 @@ def in_feasible_region(input_mi, output_mi, M: float, *, atol: float = 0.0) -> n
 
 @dataclass(frozen=True)
 class Convergence:
-    """Theorem 1's end point of every layer: ``layers[i]`` converges to ``(input_mi[i], output_mi[i])``."""
+    """Theorem 1's end point of every layer, as returned by :func:`theoretical_convergence`.
 
+    Layer ``layers[i]`` converges to ``(input_mi[i], output_mi[i])``.
+    """
+
+    #: Layer names in network order (:func:`layer_names`).
     layers: tuple[str, ...]
+    #: Input MI :math:`\\hat I(X;T)` at convergence, shape (n_layers,).
     input_mi: np.ndarray
+    #: Output MI :math:`\\hat I(T;X')` at convergence, shape (n_layers,).
     output_mi: np.ndarray
-    regime: str  # "large" (lambda >= M) or "small" (lambda < M)
+    #: ``"large"`` (:math:`\\lambda \\ge M`, case a) or ``"small"`` (:math:`\\lambda < M`, case b).
+    regime: str
+    #: Input information :math:`\\hat I(X;X)`.
     M: float
+    #: Bottleneck capacity :math:`\\lambda`.
     lam: float
 
     @property
     def points(self) -> np.ndarray:
-        """(n_layers, 2) array of (input MI, output MI)."""
+        """(n_layers, 2) array of (input MI, output MI), one row per layer."""
         return np.column_stack([self.input_mi, self.output_mi])
 
 
@@ -130,14 +211,14 @@ def theoretical_convergence(M: float, lam: float, n_encoder: int, n_decoder: int
                             encoder_profile: Sequence[float] | None = None) -> Convergence:
     """Convergence point of every hidden layer of an ideal autoencoder (Theorem 1 of [1]_).
 
-    a) :math:`\\lambda \\ge M` ("large" bottleneck): every layer converges to :math:`(M, M)`.
-    b) :math:`\\lambda < M` ("small"): every output MI is :math:`\\lambda`; decoder input MIs are
+    a. :math:`\\lambda \\ge M` ("large" bottleneck): every layer converges to :math:`(M, M)`.
+    b. :math:`\\lambda < M` ("small"): every output MI is :math:`\\lambda`; decoder input MIs are
        :math:`\\lambda` (eq. 15); encoder input MIs satisfy :math:`M \\ge \\hat I(X;T^E_1) \\ge \\dots
        \\ge \\hat I(X;Z) = \\lambda` (eq. 14). The theorem fixes only this ordering, so for a sketch the
        encoder layer ``i = 1..n_encoder`` is placed at :math:`M - (M - \\lambda)\\, t_i`, with
        ``encoder_profile`` :math:`t` defaulting to the linear ``t_i = i / n_encoder``.
 
-    The paper states case a) for :math:`\\lambda > M`; at :math:`\\lambda = M` both cases agree, and
+    The paper states case a. for :math:`\\lambda > M`; at :math:`\\lambda = M` both cases agree, and
     it is reported as "large".
 
     Parameters
@@ -156,6 +237,31 @@ def theoretical_convergence(M: float, lam: float, n_encoder: int, n_decoder: int
     Convergence
         ``layers`` (from :func:`layer_names`), ``input_mi`` and ``output_mi`` of shape (n_layers,),
         ``regime`` ("large" or "small"), ``M``, ``lam``.
+
+    Raises
+    ------
+    ValueError
+        If ``M`` is not positive, ``lam`` is negative, a layer count is invalid or ``encoder_profile``
+        does not hold ``n_encoder`` non-decreasing fractions ending with 1.
+
+    See Also
+    --------
+    theoretical_trajectories : straight lines from a start to these points (Fig. 1 of [1]_).
+    renyimi.plotting.plot_theoretical_plane : the figure.
+
+    Examples
+    --------
+    A small bottleneck (:math:`\\lambda = 3 < M = 9`): the encoder's input MI falls from M to
+    :math:`\\lambda`, Z and the decoder sit at :math:`(\\lambda, \\lambda)`.
+
+    >>> from renyimi.theory import theoretical_convergence
+    >>> c = theoretical_convergence(M=9.0, lam=3.0, n_encoder=3, n_decoder=2)
+    >>> c.regime, c.layers
+    ('small', ('T1E', 'T2E', 'Z', 'T1D', 'T2D'))
+    >>> c.input_mi
+    array([7., 5., 3., 3., 3.])
+    >>> c.output_mi
+    array([3., 3., 3., 3., 3.])
     """
     M = _check_M(M)
     if not _is_real(lam, 0.0, strict=False):
@@ -179,11 +285,15 @@ def theoretical_convergence(M: float, lam: float, n_encoder: int, n_decoder: int
 
 @dataclass(frozen=True)
 class Trajectories:
-    """Straight-line sketch of Fig. 1 of [1]_: arrays of shape (n_points, n_layers)."""
+    """Straight-line sketch of Fig. 1 of [1]_, as returned by :func:`theoretical_trajectories`."""
 
+    #: Layer names in network order (:func:`layer_names`).
     layers: tuple[str, ...]
+    #: Input MI along the lines, shape (n_points, n_layers); row 0 is the start.
     input_mi: np.ndarray
+    #: Output MI along the lines, shape (n_points, n_layers).
     output_mi: np.ndarray
+    #: The end points (the last rows), from :func:`theoretical_convergence`.
     convergence: Convergence
 
 
@@ -197,6 +307,38 @@ def theoretical_trajectories(M: float, lam: float, n_encoder: int, n_decoder: in
     :math:`0.1M`. The paper stresses that real trajectories depend on the optimiser; only the end
     points are predicted. Both ends lie in the (convex) feasible triangle with ordered input MIs and
     equal output MIs, so every point of the lines does too.
+
+    Parameters
+    ----------
+    M, lam, n_encoder, n_decoder, encoder_profile
+        As in :func:`theoretical_convergence`.
+    n_points : int, default 50
+        Points per line, ``>= 2``, both ends included.
+    start_input : array_like, shape (n_layers,), optional
+        Input MI of each layer at the start.
+    start_output : float, optional
+        Common output MI at the start.
+
+    Returns
+    -------
+    Trajectories
+        ``layers``, ``input_mi`` and ``output_mi`` of shape (n_points, n_layers), and the
+        ``convergence`` points.
+
+    Raises
+    ------
+    ValueError
+        If ``n_points < 2``, ``start_input`` has the wrong shape, or the start lies outside the feasible
+        triangle (plus the errors of :func:`theoretical_convergence`).
+
+    Examples
+    --------
+    >>> from renyimi.theory import theoretical_trajectories
+    >>> tr = theoretical_trajectories(M=9.0, lam=3.0, n_encoder=2, n_decoder=1, n_points=5)
+    >>> tr.input_mi.shape
+    (5, 3)
+    >>> tr.input_mi[-1], tr.output_mi[-1]
+    (array([6., 3., 3.]), array([3., 3., 3.]))
     """
     conv = theoretical_convergence(M, lam, n_encoder, n_decoder, encoder_profile=encoder_profile)
     n = len(conv.layers)
@@ -216,18 +358,58 @@ def theoretical_trajectories(M: float, lam: float, n_encoder: int, n_decoder: in
 # ---------------------------------------------------------------------------------- diagnostics
 @dataclass(frozen=True)
 class DPIViolations:
-    """Forward-DPI violations, :math:`\\hat I(X;T_{i+1}) > \\hat I(X;T_i) + \\mathrm{tol}` (eq. 13)."""
+    """Forward-DPI violations, :math:`\\hat I(X;T_{i+1}) > \\hat I(X;T_i) + \\mathrm{tol}` (eq. 13 of [1]_).
 
-    pairs: tuple[str, ...]     # "T1E->T2E", ... (n_layers - 1)
-    excess: np.ndarray         # (n_steps, n_pairs): increase I(X;T_{i+1}) - I(X;T_i) where violated, else 0
-    counts: np.ndarray         # (n_steps,): violated pairs per step
-    pair_counts: np.ndarray    # (n_pairs,): steps at which each pair is violated
-    fraction_of_steps: float   # steps with at least one violation / n_steps
-    max_violation: float       # largest increase among violations (0 if none)
+    Returned by :func:`dpi_violations`.
+    """
+
+    #: Consecutive layer pairs, ``("T1E->T2E", ...)``: n_layers - 1 of them.
+    pairs: tuple[str, ...]
+    #: Increase :math:`\\hat I(X;T_{i+1}) - \\hat I(X;T_i)` where violated, else 0; shape (n_steps, n_pairs).
+    excess: np.ndarray
+    #: Violated pairs at each step, shape (n_steps,).
+    counts: np.ndarray
+    #: Steps at which each pair is violated, shape (n_pairs,).
+    pair_counts: np.ndarray
+    #: Fraction of the steps with at least one violation.
+    fraction_of_steps: float
+    #: Largest increase among the violations (0 if none), in the MI's units.
+    max_violation: float
 
 
 def dpi_violations(input_mi, *, layers: Sequence[str] | None = None, tol: float = 0.0) -> DPIViolations:
-    """Count increases of the input MI between consecutive layers, in network order (eq. 13 of [1]_)."""
+    """Count increases of the input MI between consecutive layers, in network order (eq. 13 of [1]_).
+
+    The forward data-processing inequality says that the input MI cannot increase along the network:
+    :math:`\\hat I(X;T_1) \\ge \\hat I(X;T_2) \\ge \\dots`. Every step at which a layer's input MI exceeds
+    its predecessor's by more than ``tol`` is a violation.
+
+    Parameters
+    ----------
+    input_mi : array_like, shape (n_steps, n_layers) or (n_layers,)
+        :math:`\\hat I(X;T)` of each layer (columns, in network order) at each recorded step (rows).
+    layers : sequence of str, optional
+        Column names; default ``"L1", "L2", ...``.
+    tol : float, default 0.0
+        Increase tolerated before it counts, in the MI's units.
+
+    Returns
+    -------
+    DPIViolations
+        Per-pair and per-step counts, the excesses and summary numbers.
+
+    Raises
+    ------
+    ValueError
+        If ``input_mi`` is not 1-d or 2-d, holds NaN, or ``layers`` has the wrong length.
+
+    Examples
+    --------
+    >>> from renyimi.theory import dpi_violations
+    >>> v = dpi_violations([[5.0, 4.0, 4.5], [5.0, 4.0, 3.0]], layers=["T1E", "Z", "T1D"])
+    >>> v.pairs, v.counts, v.max_violation
+    (('T1E->Z', 'Z->T1D'), array([1, 0]), 0.5)
+    """
     x, tol = _plane(input_mi), _check_tol(tol)
     layers = _layers(layers, x.shape[1])
     diff = x[:, 1:] - x[:, :-1]
@@ -239,24 +421,53 @@ def dpi_violations(input_mi, *, layers: Sequence[str] | None = None, tol: float 
 
 
 class OutputSpread(NamedTuple):
-    """Per-step spread of the output MI across layers; Lemma 1 of [1]_ says both are zero."""
+    """Per-step spread of the output MI across layers; Lemma 1 of [1]_ says both are zero.
 
-    range: np.ndarray  # (n_steps,) max - min
-    std: np.ndarray    # (n_steps,) population standard deviation
+    Returned by :func:`output_mi_spread`.
+    """
+
+    #: :math:`\\max_T \\hat I(T;X') - \\min_T \\hat I(T;X')` at each step, shape (n_steps,).
+    range: np.ndarray
+    #: Population standard deviation across the layers at each step, shape (n_steps,).
+    std: np.ndarray
 
 
 def output_mi_spread(output_mi) -> OutputSpread:
-    """:math:`\\max_T \\hat I(T;X') - \\min_T \\hat I(T;X')` and the std across layers, per step."""
+    """Spread of the output MI across layers at each step: zero for an ideal autoencoder (Lemma 1 of [1]_).
+
+    Parameters
+    ----------
+    output_mi : array_like, shape (n_steps, n_layers) or (n_layers,)
+        :math:`\\hat I(T;X')` of each layer (columns) at each recorded step (rows).
+
+    Returns
+    -------
+    OutputSpread
+        ``range`` (:math:`\\max_T - \\min_T`) and ``std`` across layers, each of shape (n_steps,).
+
+    Examples
+    --------
+    >>> from renyimi.theory import output_mi_spread
+    >>> output_mi_spread([[3.0, 3.5, 4.0], [3.0, 3.0, 3.0]]).range
+    array([1., 0.])
+    """
     y = _plane(output_mi)
     return OutputSpread(np.ptp(y, axis=1), np.std(y, axis=1))
 
 
 class FeasibilityViolations(NamedTuple):
-    """Points outside the triangle (0, 0), (M, 0), (M, M) and their Euclidean distance to it."""
+    """Points outside the triangle (0, 0), (M, 0), (M, M) and their Euclidean distance to it.
 
-    outside: np.ndarray   # (n_steps, n_layers) bool
-    distance: np.ndarray  # (n_steps, n_layers), 0 inside
+    Returned by :func:`feasibility_violations`.
+    """
+
+    #: Whether each point is farther than ``atol`` outside the triangle, shape (n_steps, n_layers).
+    outside: np.ndarray
+    #: Euclidean distance of each point to the triangle (0 inside), shape (n_steps, n_layers).
+    distance: np.ndarray
+    #: Number of points outside.
     count: int
+    #: Largest distance (0 if every point is inside).
     max_distance: float
 
 
@@ -267,7 +478,35 @@ def _segment_distance(p, a, b):
 
 
 def feasibility_violations(input_mi, output_mi, M: float, *, atol: float = 0.0) -> FeasibilityViolations:
-    """Points outside the feasible triangle of Sec. II-B of [1]_ (beyond ``atol``), with their distance."""
+    """Points outside the feasible triangle of Sec. II-B of [1]_ (beyond ``atol``), with their distance.
+
+    Parameters
+    ----------
+    input_mi, output_mi : array_like, shape (n_steps, n_layers) or (n_layers,)
+        :math:`\\hat I(X;T)` and :math:`\\hat I(T;X')` of each layer at each recorded step.
+    M : float
+        Input information :math:`\\hat I(X;X) > 0`.
+    atol : float, default 0.0
+        Distance from the triangle tolerated before a point counts as outside.
+
+    Returns
+    -------
+    FeasibilityViolations
+        ``outside`` and ``distance`` of shape (n_steps, n_layers), ``count``, ``max_distance``.
+
+    See Also
+    --------
+    feasible_region, in_feasible_region
+
+    Examples
+    --------
+    The second point is 1 bit to the right of the vertical side at :math:`M = 9`:
+
+    >>> from renyimi.theory import feasibility_violations
+    >>> v = feasibility_violations([4.0, 10.0], [2.0, 2.0], M=9.0)
+    >>> v.outside, v.distance
+    (array([[False,  True]]), array([[0., 1.]]))
+    """
     x, y = _plane(input_mi, output_mi)
     M, atol = _check_M(M), _check_tol(atol, "atol")
     p, v = np.stack([x, y], axis=-1), feasible_region(M)
@@ -283,6 +522,24 @@ def bisector_distance(input_mi, output_mi, *, step: int | None = -1) -> np.ndarr
     Positive below the bisector (the feasible side). Theorem 1 puts Z and the decoder layers on it at
     convergence (distance 0), and all layers when the bottleneck is large. ``step=-1`` returns the final
     step, shape (n_layers,); ``step=None`` returns all steps, shape (n_steps, n_layers).
+
+    Parameters
+    ----------
+    input_mi, output_mi : array_like, shape (n_steps, n_layers) or (n_layers,)
+        :math:`\\hat I(X;T)` and :math:`\\hat I(T;X')` of each layer at each recorded step.
+    step : int or None, default -1
+        The step (row) to return; ``None`` for all of them.
+
+    Returns
+    -------
+    numpy.ndarray
+        Shape (n_layers,) for one step, (n_steps, n_layers) for ``step=None``; in the MI's units.
+
+    Examples
+    --------
+    >>> from renyimi.theory import bisector_distance
+    >>> bisector_distance([5.0, 3.0], [3.0, 3.0]).round(4)
+    array([1.4142, 0.    ])
     """
     x, y = _plane(input_mi, output_mi)
     d = (x - y) / math.sqrt(2.0)
@@ -298,20 +555,41 @@ def _layers(layers, n):
 
 @dataclass(frozen=True)
 class TheoryReport:
-    """How far a recorded information plane is from the theory of [1]_; see :func:`theory_report`."""
+    """How far a recorded information plane is from the theory of [1]_; see :func:`theory_report`.
 
+    ``str(report)`` is a per-layer table of the final step followed by :meth:`summary`.
+    """
+
+    #: Layer names, in network order.
     layers: tuple[str, ...]
+    #: Encoder layers including the bottleneck Z.
     n_encoder: int
+    #: The recorded input MI, shape (n_steps, n_layers).
     input_mi: np.ndarray
+    #: The recorded output MI, shape (n_steps, n_layers).
     output_mi: np.ndarray
+    #: Input information :math:`\\hat I(X;X)`, or ``None`` if not given.
     M: float | None
+    #: Forward-DPI check (eq. 13), from :func:`dpi_violations`.
     dpi: DPIViolations
+    #: Lemma 1 check, from :func:`output_mi_spread`.
     output_spread: OutputSpread
+    #: Feasible-triangle check, from :func:`feasibility_violations`; ``None`` without ``M``.
     feasibility: FeasibilityViolations | None
-    bisector: np.ndarray  # (n_layers,) final step
+    #: Signed distance of each layer to the bisector at the final step, shape (n_layers,).
+    bisector: np.ndarray
 
     def summary(self) -> dict[str, float]:
-        """Scalar scores; ``nan`` where ``M`` is needed but was not given."""
+        """Scalar scores of every check, by name; ``nan`` where ``M`` is needed but was not given.
+
+        Returns
+        -------
+        dict of str to float
+            ``dpi_violation_fraction``, ``dpi_violations_total``, ``dpi_max_violation``,
+            ``output_spread_max``, ``output_spread_final``, ``output_std_mean``,
+            ``feasibility_violation_fraction``, ``feasibility_max_distance``,
+            ``bisector_max_abs_bottleneck_decoder`` and ``bisector_mean_encoder``.
+        """
         f, nan = self.feasibility, float("nan")
         return {
             "dpi_violation_fraction": self.dpi.fraction_of_steps,
@@ -359,6 +637,26 @@ def theory_report(input_mi, output_mi, *, layers: Sequence[str] | None = None, n
         ``dpi`` (:func:`dpi_violations`), ``output_spread`` (:func:`output_mi_spread`), ``feasibility``
         (:func:`feasibility_violations`, ``None`` without ``M``), ``bisector`` (final step,
         :func:`bisector_distance`); ``summary()`` gives floats, ``str()`` a per-layer table.
+
+    Raises
+    ------
+    ValueError
+        If the arrays differ in shape or hold NaN, ``n_encoder`` is out of range, or ``M`` is not positive.
+
+    Examples
+    --------
+    Two recorded steps of a plane with one encoder layer, Z and one decoder layer:
+
+    >>> from renyimi.theory import theory_report
+    >>> input_mi = [[6.0, 5.0, 5.5], [6.0, 4.0, 4.0]]
+    >>> output_mi = [[2.0, 2.0, 2.0], [4.0, 4.0, 4.0]]
+    >>> report = theory_report(input_mi, output_mi, n_encoder=2, M=9.0)
+    >>> report.layers
+    ('T1E', 'Z', 'T1D')
+    >>> report.dpi.counts                     # Z -> T1D increases at the first step
+    array([1, 0])
+    >>> report.summary()["feasibility_violation_fraction"]
+    0.0
     """
     x, y = _plane(input_mi, output_mi)
     n = x.shape[1]
@@ -383,22 +681,36 @@ def _injective_layer(y, out_dim, rng, nonlinear, scale_range):
 
 @dataclass(frozen=True)
 class BenchmarkResult:
-    """Outcome of :func:`benchmark_estimator`; ``passed`` means *no necessary condition failed*."""
+    """Outcome of :func:`benchmark_estimator`; ``passed`` means *no necessary condition failed*.
 
-    M: float                    # estimator(X, X)
-    lam: float                  # estimator(X, Z) in the small-bottleneck chain
+    ``str(result)`` lists every check with ``ok`` or ``FAIL`` and both reports.
+    """
+
+    #: :math:`M` = ``estimator(X, X)``.
+    M: float
+    #: :math:`\\lambda` = ``estimator(X, Z)`` in the small-bottleneck chain.
+    lam: float
+    #: Bottleneck width of the small-bottleneck chain.
     K: int
-    large: TheoryReport         # every layer an injective map of X, X' = X: all points at (M, M)
-    small: TheoryReport         # projections down to K principal directions, injective decoder
-    distance_to_MM: np.ndarray  # (n_layers,) large chain: Euclidean distance of each point from (M, M)
+    #: Large bottleneck: every layer an injective map of X, X' = X; every point should be at (M, M).
+    large: TheoryReport
+    #: Small bottleneck: projections down to K principal directions, then an injective decoder.
+    small: TheoryReport
+    #: Large chain: Euclidean distance of each layer's point from (M, M), shape (n_layers,).
+    distance_to_MM: np.ndarray
+    #: Absolute slack of every check.
     tol: float
+    #: Each necessary condition by name, and whether it holds.
     checks: dict[str, bool] = field(default_factory=dict)
 
     @property
     def passed(self) -> bool:
+        """True when every entry of :attr:`checks` holds."""
         return all(self.checks.values())
 
     def summary(self) -> dict[str, float]:
+        """``M``, ``lam``, the largest distance to (M, M) and both reports' summaries (prefixed
+        ``large.`` and ``small.``), as floats by name."""
         out = {"M": self.M, "lam": self.lam, "large_max_distance_to_MM": float(self.distance_to_MM.max())}
         out.update({f"large.{k}": v for k, v in self.large.summary().items()})
         out.update({f"small.{k}": v for k, v in self.small.summary().items()})
@@ -444,6 +756,7 @@ def benchmark_estimator(estimator: Callable[[np.ndarray, np.ndarray], float], X,
     K : int, optional
         Bottleneck width, ``1 <= K < d``; default ``d // 2``.
     rng : None, int or numpy.random.Generator
+        Seed of the random layer maps.
     tol : float
         Absolute slack of every check, in the estimator's units.
     nonlinear : bool
@@ -456,6 +769,27 @@ def benchmark_estimator(estimator: Callable[[np.ndarray, np.ndarray], float], X,
     BenchmarkResult
         ``M``, ``lam``, ``K``, the two :class:`TheoryReport` (``large``, ``small``), ``distance_to_MM``,
         ``checks`` (name -> bool) and ``passed`` (all checks hold).
+
+    Raises
+    ------
+    ValueError
+        If ``X`` is not a finite 2-d array with more samples than features, or ``K`` is out of range.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> import renyimi
+    >>> from renyimi.theory import benchmark_estimator
+    >>> X = np.random.default_rng(0).normal(size=(100, 4))
+    >>> def estimator(a, b):
+    ...     return float(renyimi.mutual_information(a, b, sigma_scale=2.0))
+    >>> result = benchmark_estimator(estimator, X, n_encoder=2, K=2, rng=0, tol=0.05)
+    >>> list(result.checks)[:2]
+    ['large: no forward-DPI violation', 'large: equal output MI (Lemma 1)']
+    >>> result.passed           # print(result) shows which checks fail, and by how much
+    False
+    >>> benchmark_estimator(lambda a, b: 1.0, X, n_encoder=2, K=2, rng=0).passed   # necessary only
+    True
     """
     X = np.asarray(X, dtype=float)
     if X.ndim != 2 or X.shape[1] < 2 or X.shape[0] <= X.shape[1] or not np.all(np.isfinite(X)):
