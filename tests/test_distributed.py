@@ -18,7 +18,8 @@ import pytest
 import renyimi
 from renyimi.distributed import ActivationStore, StoreError, compute_plane
 
-distributed = pytest.importorskip("distributed", reason="dask[distributed] is not installed (pip install 'renyimi[dask]')")
+distributed = pytest.importorskip("distributed",
+                                  reason="dask[distributed] is not installed (pip install 'renyimi[dask]')")
 
 ROOT = Path(__file__).resolve().parents[1]
 

@@ -102,9 +102,10 @@ def _measure_entries(entries: Sequence[Entry], store_path: str, template: Any, r
 def _measurement(d: dict) -> Any:
     from ..plane import Measurement
 
-    return Measurement(tuple(d["layers"]), np.array(d["input_mi"], dtype=float),
-                       np.array(d["output_mi"], dtype=float), np.array(d["variance"], dtype=float),
-                       float(d["input_information"]), float(d["input_output_mi"]), dict(d["sigmas"]))
+    return Measurement(layers=tuple(d["layers"]), input_mi=np.array(d["input_mi"], dtype=float),
+                       output_mi=np.array(d["output_mi"], dtype=float), variance=np.array(d["variance"], dtype=float),
+                       input_information=float(d["input_information"]),
+                       input_output_mi=float(d["input_output_mi"]), sigmas=dict(d["sigmas"]))
 
 
 # ------------------------------------------------------------------------------------ schedulers
