@@ -12,7 +12,7 @@ needs torch only once a capture is created.
 References
 ----------
 .. [1] R. Shwartz-Ziv and N. Tishby, "Opening the black box of deep neural networks via
-   information," arXiv:1703.00810, 2017.
+   information," `arXiv:1703.00810 <https://arxiv.org/abs/1703.00810>`__, 2017.
 .. [2] N. I. Tapia and P. A. Estévez, "On the information plane of autoencoders," in
    Proc. IJCNN, 2020.
 """

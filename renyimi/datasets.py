@@ -21,7 +21,7 @@ References
 .. [1] Y. LeCun, C. Cortes and C. J. C. Burges, "The MNIST database of
    handwritten digits", http://yann.lecun.com/exdb/mnist/ (IDX format).
 .. [2] H. Xiao, K. Rasul and R. Vollgraf, "Fashion-MNIST: a novel image
-   dataset for benchmarking machine learning algorithms", arXiv:1708.07747,
+   dataset for benchmarking machine learning algorithms", `arXiv:1708.07747 <https://arxiv.org/abs/1708.07747>`__,
    2017.
 """
 
@@ -666,7 +666,7 @@ def load_fashion_mnist(directory: str | os.PathLike | None = None) -> ImageDatas
     ----------
     .. [2] H. Xiao, K. Rasul and R. Vollgraf, "Fashion-MNIST: a novel image
        dataset for benchmarking machine learning algorithms",
-       arXiv:1708.07747, 2017.
+       `arXiv:1708.07747 <https://arxiv.org/abs/1708.07747>`__, 2017.
 
     Examples
     --------

@@ -17,7 +17,7 @@ name            :math:`\kappa(x, y)`
 References
 ----------
 .. [1] L. G. Sánchez Giraldo, M. Rao, J. C. Príncipe, "Measures of entropy from data using
-   infinitely divisible kernels", IEEE Trans. Inf. Theory 61(1), 2015. arXiv:1211.2459.
+   infinitely divisible kernels", IEEE Trans. Inf. Theory 61(1), 2015. `arXiv:1211.2459 <https://arxiv.org/abs/1211.2459>`__.
 """
 
 from __future__ import annotations
