@@ -22,6 +22,7 @@ from .estimator import MatrixMI
 from .kernels import available_kernels, register_kernel
 from .pairwise import pairwise_mutual_information
 from .plane import InformationPlane
+from .stats import independence_test
 from .width import available_width_rules, register_width_rule
 
 __all__ = [
@@ -32,6 +33,7 @@ __all__ = [
     "available_width_rules",
     "conditional_entropy",
     "gram_matrix",
+    "independence_test",
     "joint_entropy",
     "matrix_entropy",
     "mutual_information",
@@ -42,8 +44,8 @@ __all__ = [
 ]
 
 # Submodules with optional dependencies load on first attribute access, so `import renyimi`
-# never imports torch, numba, CuPy or matplotlib.
-_LAZY_SUBMODULES = ("capture", "datasets", "kernels", "plotting", "theory", "width")
+# never imports torch, numba, CuPy, matplotlib or Dask.
+_LAZY_SUBMODULES = ("capture", "datasets", "distributed", "kernels", "plotting", "stats", "theory", "width")
 
 
 def __getattr__(name: str) -> Any:

@@ -14,6 +14,8 @@ import math
 from dataclasses import dataclass
 from typing import Any
 
+import numpy as np
+
 from ._engine import eigen, gram
 from ._engine.arrays import to_python_float
 from ._engine.spectral import entropy_from_eigenvalues, renyi_entropy, uses_eigenvalues
@@ -64,7 +66,8 @@ def _variable_gram(item: tuple, plan: Plan) -> tuple[Any, float | None]:
         from ._engine.numba_kernels import gaussian_gram
 
         return gaussian_gram(Z, to_python_float(sigma)), to_python_float(sigma)
-    K = kernel(gram.squared_distances(Z, xp), sigma, xp)
+    with np.errstate(over="ignore"):  # sigma -> 0: d^2 / sigma^2 -> inf is the kernel's limit, not an error
+        K = kernel(gram.squared_distances(Z, xp), sigma, xp)
     return gram.normalize_gram(K, xp), to_python_float(sigma)
 
 

@@ -95,7 +95,26 @@ def check_gram(k: Any, name: str, xp: Any) -> Any:
         raise ValueError(
             f"{name} must have a positive diagonal (K_ii = k(x_i, x_i) > 0) to be normalised (eq. 17)."
         )
+    _check_psd(k, name, xp)
     return k
+
+
+def _check_psd(k: Any, name: str, xp: Any) -> None:
+    """Refuse a Gram matrix with a significantly negative eigenvalue (24 Lanczos steps, O(N^2) each).
+
+    The entropy of eq. 18 is defined for PSD matrices only: with negative eigenvalues the exact
+    alpha = 2 shortcut and the clipped spectrum of other orders give different numbers.
+    """
+    from ._engine.spectral import extreme_ritz_values
+
+    lowest, highest = extreme_ritz_values(k, xp)
+    eps = 1.2e-7 if k.dtype == xp.float32 else 2.3e-16
+    if lowest < -max(1e-6, 10 * eps * math.sqrt(k.shape[0])) * highest:
+        raise ValueError(
+            f"{name} is not positive semi-definite: it has an eigenvalue <= {lowest:.3g} while the largest is "
+            f"about {highest:.3g}. A Gram matrix of a positive-definite kernel has none; check how it was "
+            f"computed, or project it onto the PSD cone (clip its negative eigenvalues) before passing it."
+        )
 
 
 def check_same_n_samples(arrays: dict[str, Any]) -> int:

@@ -23,8 +23,10 @@ rule               :math:`\sigma` (``s`` = ``sigma_scale``, ``d`` features, ``N`
 
 Sources: ``"tapia"`` [1]_, ``"yu"`` [2]_, ``"silverman"`` [3]_, ``"knn"`` [4]_.
 
-Standardising divides every feature by :math:`\sqrt{\hat\sigma_j^2+\varepsilon}` (eq. 29), which makes
-the estimate invariant to rescaling each feature; ``standardize`` chooses whose statistics are
+Standardising divides every feature by its standard deviation :math:`\hat\sigma_j` (eq. 29; the
+paper's floor :math:`\varepsilon` is 0 by default, ``width_params={"epsilon": 1e-8}`` restores it), which
+makes the estimate invariant to rescaling each feature by any non-zero factor; constant features (dead
+units) become 0 and are not counted in :math:`d`; ``standardize`` chooses whose statistics are
 pooled: ``"feature"`` (each feature alone, the paper's eq. 29), ``"pooled"`` (all features share one
 scale: all pixels of a grey image), ``"channel"`` (the first axis of each sample, e.g. C of
 (N, C, H, W) conv feature maps), an integer group label per flattened feature, or ``None``.
@@ -145,34 +147,81 @@ def get_width_rule(name: str) -> WidthRule:
     return _RULES.get(name)
 
 
-def standardize_features(X: Any, xp: Any, standardize: Any = "feature", *, epsilon: float = 1e-8,
+def standardize_features(X: Any, xp: Any, standardize: Any = "feature", *, epsilon: float = 0.0,
                          sample_shape: tuple[int, ...] | None = None) -> Any:
-    r"""Divide each feature of ``X`` (N, d) by :math:`\sqrt{\hat\sigma^2 + \varepsilon}` (eq. 29).
+    r"""Standardise the features of ``X`` (eq. 29 of Tapia & Estévez 2020): divide by the std.
 
-    Variances are population variances (``ddof=0``) over the samples (and, when pooled, over the
-    features of a group). ``standardize`` is described in the module docstring. Constant features
-    map to zero instead of NaN thanks to :math:`\varepsilon`.
+    .. math:: x_j \leftarrow \frac{x_j}{\sqrt{\hat\sigma_j^2 + \varepsilon}}
+
+    Variances are population variances (``ddof=0``) over the samples and, when ``standardize`` pools
+    them, over every feature of a group (as batch normalisation does). The paper also centres, which
+    changes no distance, so it is left out.
+
+    Parameters
+    ----------
+    X : array (N, d)
+        Samples in rows (NumPy, CuPy or torch; differentiable with torch).
+    xp : module
+        Array namespace of ``X``.
+    standardize : {"feature", "pooled", "channel"}, sequence of int, or None, default "feature"
+        Whose statistics are pooled: each feature alone (the paper's eq. 29), all features together
+        (``"pooled"``: all pixels of a grey image), the first per-sample axis (``"channel"``: C of
+        (N, C, H, W) feature maps; needs ``sample_shape``), or one integer group label per feature.
+        None returns ``X`` unchanged.
+    epsilon : float, default 0
+        Variance floor :math:`\varepsilon`. The default 0 standardises exactly, so the result is the
+        same for any rescaling of a feature (or group) by a non-zero factor, however small. The paper's
+        :math:`\varepsilon = 10^{-8}` breaks that invariance once standard deviations fall below about
+        :math:`10^{-3}`; pass it to reproduce the literal eq. 29.
+    sample_shape : tuple of int, optional
+        Per-sample shape before flattening, for ``standardize="channel"``.
+
+    Returns
+    -------
+    Z : array (N, d)
+        Standardised samples. A *constant* feature or group (all its values equal: a dead unit, an
+        image border that is always black) carries no information about which sample is which, so it
+        becomes exactly 0 (never NaN), and the width rules do not count it in :math:`d`.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from renyimi.width import standardize_features
+    >>> X = np.array([[1.0, 5.0, 0.0], [3.0, 5.0, 1e-9], [5.0, 5.0, 2e-9]])
+    >>> standardize_features(X, np).round(6)  # the constant middle column becomes 0
+    array([[0.612372, 0.      , 0.      ],
+           [1.837117, 0.      , 1.224745],
+           [3.061862, 0.      , 2.44949 ]])
     """
-    if standardize is None:
-        return X
+    return _standardize(X, xp, standardize, epsilon, sample_shape)[0]
+
+
+def _standardize(X: Any, xp: Any, standardize: Any, epsilon: float,
+                 sample_shape: tuple[int, ...] | None) -> tuple[Any, int]:
+    """Standardised ``X`` and the number of features that are not constant (``d`` of the width rules)."""
     n, d = X.shape
+    if standardize is None:
+        return X, d
     if isinstance(standardize, str) and standardize == "feature":
         var = xp.mean((X - xp.mean(X, axis=0)) ** 2, axis=0)
-        return X / xp.sqrt(var + epsilon)
+        live = xp.max(X, axis=0) > xp.min(X, axis=0)
+        n_live = int(xp.sum(xp.astype(live, xp.int64)))
+        return xp.where(live, X / xp.sqrt(xp.where(live, var, 1.0) + epsilon), 0.0), n_live
     groups = _feature_groups(standardize, d, sample_shape)
-    scales = []
-    for cols in groups:
-        block = X if len(cols) == d else xp.take(X, xp.asarray(cols, device=_device(X)), axis=1)
-        var = xp.mean((block - xp.mean(block)) ** 2)
-        scales.append((cols, xp.sqrt(var + epsilon)))
-    if len(scales) == 1:
-        return X / scales[0][1]
     index = [0] * d
-    for g, (cols, _) in enumerate(scales):
+    scales, live, n_live = [], [], 0
+    for g, cols in enumerate(groups):
+        block = X if len(cols) == d else xp.take(X, xp.asarray(cols, device=_device(X)), axis=1)
+        alive = bool(xp.max(block) > xp.min(block))
+        var = xp.mean((block - xp.mean(block)) ** 2) if alive else xp.asarray(1.0, dtype=X.dtype, device=_device(X))
+        scales.append(xp.sqrt(var + epsilon))
+        live.append(alive)
+        n_live += len(cols) if alive else 0
         for c in cols:
             index[c] = g
-    per_group = xp.stack([s for _, s in scales])
-    return X / xp.take(per_group, xp.asarray(index, device=_device(X)))
+    per_feature = xp.take(xp.stack(scales), xp.asarray(index, device=_device(X)))
+    alive_feature = xp.asarray([live[g] for g in index], device=_device(X))
+    return xp.where(alive_feature, X / per_feature, 0.0), n_live
 
 
 def _feature_groups(standardize: Any, d: int, sample_shape: tuple[int, ...] | None) -> list[list[int]]:
@@ -207,11 +256,50 @@ def _bandwidth_power(n: int, d: int) -> float:
 
 
 def tapia_rule(X: Any, *, xp: Any, standardize: Any = "feature",
-               epsilon: float = 1e-8, sample_shape: tuple[int, ...] | None = None, **_: Any) -> tuple[Any, float]:
-    r"""Tapia & Estévez (2020): standardise (eq. 29), then :math:`\sigma = s\sqrt d\,N^{-1/(4+d)}` (eq. 30)."""
-    n, d = X.shape
-    Z = standardize_features(X, xp, standardize, epsilon=epsilon, sample_shape=sample_shape)
-    return Z, math.sqrt(d) * _bandwidth_power(n, d)
+               epsilon: float = 0.0, sample_shape: tuple[int, ...] | None = None, **_: Any) -> tuple[Any, float]:
+    r"""Tapia & Estévez (2020): standardise (eq. 29), then :math:`\sigma = \sqrt d\,N^{-1/(4+d)}` (eq. 30).
+
+    The width that is used is ``sigma_scale`` (the paper's :math:`\gamma`) times this value.
+
+    Parameters
+    ----------
+    X : array (N, d)
+        Samples in rows.
+    xp : module
+        Array namespace of ``X``.
+    standardize : str, sequence of int or None, default "feature"
+        Statistics pooled by the standardisation, see :func:`standardize_features`.
+    epsilon : float, default 0
+        Variance floor of eq. 29 (see :func:`standardize_features`).
+    sample_shape : tuple of int, optional
+        Per-sample shape before flattening (for ``standardize="channel"``).
+
+    Returns
+    -------
+    Z : array (N, d)
+        The standardised samples.
+    sigma : float
+        :math:`\sqrt{d}\,N^{-1/(4+d)}`, where :math:`d` counts the features that are not constant:
+        a constant feature (a dead unit) adds nothing to any distance, so it must not widen the
+        kernel either. The rule of eq. 30 comes from :math:`\mathbb E\lVert x - y\rVert^2 = 2d` for
+        :math:`d` standardised features; constant ones contribute 0 to it. With pooled statistics
+        (``"pooled"``, ``"channel"``) a constant feature inside a varying group still counts, because
+        the pooled variance averages over it. If every feature is constant all samples coincide, every
+        width gives the same Gram matrix, and 1 is returned.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from renyimi.width import tapia_rule
+    >>> X = np.random.default_rng(0).normal(size=(100, 3))
+    >>> _, s3 = tapia_rule(X, xp=np)
+    >>> _, s4 = tapia_rule(np.c_[X, np.zeros(100)], xp=np)  # a dead unit changes nothing
+    >>> bool(s3 == s4), bool(np.isclose(s3, np.sqrt(3) * 100 ** (-1 / 7)))
+    (True, True)
+    """
+    n = X.shape[0]
+    Z, d = _standardize(X, xp, standardize, epsilon, sample_shape)
+    return Z, (math.sqrt(d) * _bandwidth_power(n, d) if d else 1.0)
 
 
 def yu_rule(X: Any, *, xp: Any, **_: Any) -> float:
@@ -221,18 +309,18 @@ def yu_rule(X: Any, *, xp: Any, **_: Any) -> float:
 
 
 def silverman_rule(X: Any, *, xp: Any, standardize: Any = "feature",
-                   epsilon: float = 1e-8, sample_shape: tuple[int, ...] | None = None, **_: Any) -> tuple[Any, float]:
+                   epsilon: float = 0.0, sample_shape: tuple[int, ...] | None = None, **_: Any) -> tuple[Any, float]:
     r"""Silverman (eq. 26): per-feature :math:`\sigma_j = (4/(2+d))^{1/(4+d)}\hat\sigma_j N^{-1/(4+d)}`."""
-    n, d = X.shape
-    Z = standardize_features(X, xp, standardize, epsilon=epsilon, sample_shape=sample_shape)
+    n = X.shape[0]
+    Z, d = _standardize(X, xp, standardize, epsilon, sample_shape)  # d: non-constant features, as in tapia_rule
     return Z, (4.0 / (2 + d)) ** (1.0 / (4 + d)) * _bandwidth_power(n, d)
 
 
 def scott_rule(X: Any, *, xp: Any, standardize: Any = "feature",
-               epsilon: float = 1e-8, sample_shape: tuple[int, ...] | None = None, **_: Any) -> tuple[Any, float]:
+               epsilon: float = 0.0, sample_shape: tuple[int, ...] | None = None, **_: Any) -> tuple[Any, float]:
     r"""Scott: per-feature :math:`\sigma_j = \hat\sigma_j N^{-1/(4+d)}`."""
-    n, d = X.shape
-    Z = standardize_features(X, xp, standardize, epsilon=epsilon, sample_shape=sample_shape)
+    n = X.shape[0]
+    Z, d = _standardize(X, xp, standardize, epsilon, sample_shape)  # d: non-constant features, as in tapia_rule
     return Z, _bandwidth_power(n, d)
 
 

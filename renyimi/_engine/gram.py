@@ -5,6 +5,7 @@ Pure array-API functions: they keep the namespace, device, dtype and torch autog
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 from .arrays import device as _device
@@ -16,15 +17,17 @@ def squared_distances(X: Any, xp: Any) -> Any:
     r"""Pairwise squared Euclidean distances :math:`\lVert x_i - x_j\rVert^2` of the rows of ``X`` (N, d).
 
     Uses :math:`\lVert x\rVert^2 + \lVert y\rVert^2 - 2x^\top y` (one GEMM) after centering, which
-    leaves distances unchanged and limits cancellation; round-off that goes below zero is clamped
-    and the diagonal is exactly zero.
+    leaves distances unchanged and limits cancellation. Values at the round-off level of that formula
+    (:math:`\le 8\varepsilon\sqrt d\,(\lVert x\rVert^2 + \lVert y\rVert^2)`, negative ones included)
+    are exactly zero, like the diagonal: identical samples get identical kernel values on every path.
     """
     X = X - xp.mean(X, axis=0)
     sq = xp.sum(X * X, axis=1)
     d2 = sq[:, None] + sq[None, :] - 2.0 * (X @ X.T)
-    n = X.shape[0]
+    n, d = X.shape
+    tol = 8.0 * float(xp.finfo(X.dtype).eps) * math.sqrt(d)
     i = xp.arange(n, device=_device(X))
-    off_diagonal = (i[:, None] != i[None, :]) & (d2 > 0)
+    off_diagonal = (i[:, None] != i[None, :]) & (d2 > tol * (sq[:, None] + sq[None, :]))
     return xp.where(off_diagonal, d2, 0.0)
 
 

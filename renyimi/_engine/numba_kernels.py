@@ -97,7 +97,7 @@ def _gram_direct(Z, scale, inv_n, out):  # pragma: no cover - compiled
 
 
 @numba.njit(cache=True, parallel=True)
-def _gram_epilogue(G, sq, scale, inv_n):  # pragma: no cover - compiled
+def _gram_epilogue(G, sq, scale, inv_n, tol):  # pragma: no cover - compiled
     # G holds Z Z^T in its upper triangle (syrk); the lower one is overwritten, never read.
     n = G.shape[0]
     n_tiles = (n + _TILE - 1) // _TILE
@@ -112,10 +112,21 @@ def _gram_epilogue(G, sq, scale, inv_n):  # pragma: no cover - compiled
             if bi == bj:
                 G[i, i] = inv_n
             for j in range(start, j1):
-                d2 = max(sq[i] + sq[j] - 2 * G[i, j], zero)
+                d2 = sq[i] + sq[j] - 2 * G[i, j]
+                if d2 <= tol * (sq[i] + sq[j]):  # round-off level: the samples coincide
+                    d2 = zero
                 v = math.exp(-d2 * scale) * inv_n
                 G[i, j] = v
                 G[j, i] = v
+
+
+def roundoff_tolerance(d: int, dtype: Any) -> float:
+    r"""Relative round-off of :math:`\lVert x\rVert^2 + \lVert y\rVert^2 - 2x^\top y` over ``d`` features.
+
+    A squared distance below ``tol * (|x|^2 + |y|^2)`` cannot be told from 0 by this formula, so it is
+    set to exactly 0: identical samples get the kernel value 1, as with a direct sum of differences.
+    """
+    return 8.0 * float(np.finfo(dtype).eps) * math.sqrt(d)
 
 
 def gaussian_gram(Z: Any, sigma: float) -> np.ndarray:
@@ -146,7 +157,9 @@ def gaussian_gram(Z: Any, sigma: float) -> np.ndarray:
         Z = Z.astype(np.float64)
     n, d = Z.shape
     dtype = Z.dtype.type
-    scale = dtype(1.0 / (2.0 * float(sigma) ** 2))
+    inv_sigma = 1.0 / float(sigma)
+    # 1 / (2 sigma^2), capped at the dtype's largest float: sigma -> 0 gives the identity, not 0 * inf.
+    scale = dtype(min(0.5 * inv_sigma * inv_sigma, float(np.finfo(dtype).max)))
     inv_n = dtype(1.0 / n)
     if d <= DIRECT_MAX_FEATURES:
         out = np.empty((n, n), dtype=Z.dtype)
@@ -160,5 +173,5 @@ def gaussian_gram(Z: Any, sigma: float) -> np.ndarray:
     syrk = blas.dsyrk if Z.dtype == np.float64 else blas.ssyrk
     # Z.T is Fortran-ordered (d, N): trans=1 gives Z Z^T without copying Z.
     G = syrk(1.0, Z.T, trans=1, lower=0)
-    _gram_epilogue(G, sq, scale, inv_n)
+    _gram_epilogue(G, sq, scale, inv_n, dtype(roundoff_tolerance(d, Z.dtype)))
     return G.T  # symmetric: the C-ordered view of the same memory
