@@ -1,0 +1,233 @@
+"""Matrix-free Gram operators and the deflated SLQ entropy estimator (renyimi._engine.operators / slq).
+
+Exact references are independent: explicit kernel matrices from SciPy's ``cdist`` and LAPACK
+eigenvalues. Error bounds come from the estimator's own reported standard error.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import math
+
+import numpy as np
+import pytest
+from scipy.spatial.distance import cdist
+
+from renyimi._engine.operators import (
+    DenseOperator,
+    GaussianOperator,
+    HadamardOperator,
+    dense_fits,
+    joint_gaussian_operator,
+)
+from renyimi._engine.slq import auto_threshold, default_controls, make_probes, prepare, slq_entropy
+
+HAS_NUMBA = importlib.util.find_spec("numba") is not None
+HAS_TORCH = importlib.util.find_spec("torch") is not None
+
+
+def dense_gaussian(Z):
+    """Independent reference: exp(-|z - z'|^2 / 2) / N from SciPy's cdist."""
+    return np.exp(-0.5 * cdist(Z, Z, "sqeuclidean")) / Z.shape[0]
+
+
+def exact_entropy(A, alpha, base=2.0):
+    lam = np.clip(np.linalg.eigvalsh(A) if A.ndim == 2 else A, 0, None)
+    lam = lam[lam > 0] / lam.sum()
+    if alpha == 1.0:
+        return float(-(lam * np.log(lam)).sum() / math.log(base))
+    return float(math.log((lam**alpha).sum()) / ((1 - alpha) * math.log(base)))
+
+
+def tapia(X):
+    n, d = X.shape
+    X = (X - X.mean(0)) / X.std(0)
+    return X / (math.sqrt(d) * n ** (-1.0 / (4 + d)))
+
+
+def correlated(n, d, seed=0, rho=0.7):
+    rng = np.random.default_rng(seed)
+    U = rng.standard_normal((n, d))
+    return tapia(U), tapia(rho * U + math.sqrt(1 - rho**2) * rng.standard_normal((n, d)))
+
+
+# Spectra: realistic (Tapia rule), flat (near-identity Gram: raw d = 1000 data, Yu width ~ 1),
+# sharply decaying (one feature, wide kernel).
+def spectrum_case(name, n=500):
+    rng = np.random.default_rng(7)
+    if name == "tapia":
+        return correlated(n, 6)[0]
+    if name == "flat":
+        return rng.standard_normal((n, 200)) / n ** (-1.0 / 204)
+    if name == "decaying":
+        return rng.standard_normal((n, 1)) / 3.0
+    raise ValueError(name)
+
+
+# ----------------------------------------------------------------------------------------- operators
+@pytest.mark.parametrize("use_numba", [False, pytest.param(True, marks=pytest.mark.skipif(not HAS_NUMBA,
+                                                                                            reason="numba missing"))])
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_gaussian_operator_matches_dense(use_numba, dtype):
+    rng = np.random.default_rng(1)
+    Z = rng.standard_normal((333, 5)) + 3.0  # offset: the operator must be translation invariant
+    V = rng.standard_normal((333, 7))
+    op = GaussianOperator(Z.astype(dtype), np, dtype=dtype, use_numba=use_numba, block=100)
+    out = op.matmat(V)
+    assert out.dtype == V.dtype and out.shape == (333, 7)
+    tol = 1e-12 if dtype == np.float64 else 2e-6
+    np.testing.assert_allclose(out, dense_gaussian(Z) @ V, rtol=0, atol=tol * np.abs(V).max())
+
+
+def test_joint_operator_is_normalised_hadamard_product():
+    X, Y = correlated(200, 3, seed=2)
+    V = np.random.default_rng(3).standard_normal((200, 4))
+    joint = joint_gaussian_operator(X, Y, use_numba=False)
+    Ax, Ay = dense_gaussian(X), dense_gaussian(Y)
+    H = Ax * Ay / np.trace(Ax * Ay)
+    np.testing.assert_allclose(joint.matmat(V), H @ V, atol=1e-13)
+    np.testing.assert_allclose(HadamardOperator(Ax, Ay).matmat(V), H @ V, atol=1e-13)
+    with pytest.raises(ValueError, match="same number of samples"):
+        joint_gaussian_operator(X, Y[:10])
+
+
+def test_dense_operator_storage_precision():
+    A = dense_gaussian(correlated(100, 2)[0])
+    op = DenseOperator(A, np, dtype=np.float32)
+    V = np.ones((100, 2))
+    assert op.dtype == np.float32 and op.matmat(V).dtype == np.float64
+    np.testing.assert_allclose(op.matmat(V), A @ V, rtol=1e-6)
+
+
+def test_dense_fits():
+    x = np.zeros(1)
+    assert dense_fits(1000, 4, x, available=3 * 1000 * 1000 * 4)
+    assert not dense_fits(1000, 4, x, available=3 * 1000 * 1000 * 4 - 1)
+    assert not dense_fits(10**6, 4, x)  # 12 TB
+
+
+# ----------------------------------------------------------------------------------------- estimator
+CONTROLS = {"rank": 48, "block": 16, "krylov_steps": 5, "n_probes": 24, "n_lanczos": 20}
+
+
+@pytest.fixture(scope="module")
+def prepared():
+    """One SLQ run per spectrum (orders are free afterwards) and its exact dense matrix."""
+    out = {}
+    for name in ("tapia", "flat", "decaying"):
+        Z = spectrum_case(name)
+        lam = np.linalg.eigvalsh(dense_gaussian(Z))
+        state = prepare(GaussianOperator(Z, np, use_numba=False), rng=np.random.default_rng(0), **CONTROLS)
+        out[name] = (lam, state)
+    return out
+
+
+# Not (decaying, 0.5): float64 eigenvalues below ~1e-16 are round-off, and lambda^0.5 turns the 450 of
+# them into ~1e-6 bits of uncertainty in the exact reference itself.
+@pytest.mark.parametrize(("name", "alpha"), [(name, alpha) for name in ("tapia", "flat", "decaying")
+                                             for alpha in (1.01, 1.0, 0.5, 2.0) if (name, alpha) != ("decaying", 0.5)])
+def test_slq_within_reported_error(prepared, name, alpha):
+    A, state = prepared[name]
+    value, stderr = state.entropy(alpha)
+    exact = exact_entropy(A, alpha)
+    assert stderr >= 0 and math.isfinite(value)
+    assert abs(value - exact) <= 5 * stderr + 1e-6, (value, exact, stderr)
+    assert abs(value - exact) < 0.02  # the controls above are meant to give this at N = 500
+
+
+def test_flat_spectrum_is_log_n(prepared):
+    value, _ = prepared["flat"][1].entropy(1.01)
+    assert abs(value - math.log2(500)) < 0.01
+
+
+def test_base_and_alpha_one_consistency(prepared):
+    state = prepared["tapia"][1]
+    bits, e_bits = state.entropy(1.0, 2.0)
+    nats, e_nats = state.entropy(1.0, math.e)
+    assert math.isclose(bits * math.log(2), nats, rel_tol=1e-12)
+    assert math.isclose(e_bits * math.log(2), e_nats, rel_tol=1e-12)
+    # S_alpha is continuous in alpha: alpha -> 1 approaches the von Neumann entropy.
+    assert abs(state.entropy(1.0 + 1e-6)[0] - bits) < 1e-4
+
+
+def test_mutual_information_error_bars():
+    X, Y = correlated(400, 4, seed=5)
+    A = [dense_gaussian(X), dense_gaussian(Y)]
+    A.append(A[0] * A[1] / np.trace(A[0] * A[1]))
+    ops = [GaussianOperator(X, np, use_numba=False), GaussianOperator(Y, np, use_numba=False),
+           joint_gaussian_operator(X, Y, use_numba=False)]
+    rng = np.random.default_rng(11)
+    estimates = [slq_entropy(op, 1.01, rng=rng, **CONTROLS) for op in ops]
+    exact = [exact_entropy(a, 1.01) for a in A]
+    mi = estimates[0][0] + estimates[1][0] - estimates[2][0]
+    mi_err = math.sqrt(sum(e**2 for _, e in estimates))
+    assert abs(mi - (exact[0] + exact[1] - exact[2])) <= 5 * mi_err + 1e-6
+
+
+def test_control_variate_without_deflation():
+    """rank = 0: plain SLQ with the control variate; still inside its (larger) error bars."""
+    Z = spectrum_case("tapia", 500)
+    value, stderr = slq_entropy(DenseOperator(dense_gaussian(Z), np), 1.01, rng=np.random.default_rng(4),
+                                rank=0, n_probes=30, n_lanczos=25)
+    assert abs(value - exact_entropy(dense_gaussian(Z), 1.01)) <= 5 * stderr + 1e-6
+
+
+def test_exact_when_krylov_space_is_complete():
+    """Deflating every eigenpair leaves nothing stochastic: the estimate is exact."""
+    Z = spectrum_case("tapia", 60)
+    A = dense_gaussian(Z)
+    value, stderr = slq_entropy(DenseOperator(A, np), 1.01, rng=np.random.default_rng(0), rank=60, block=20,
+                                krylov_steps=2, n_probes=5, n_lanczos=5)
+    assert abs(value - exact_entropy(A, 1.01)) < 1e-8
+
+
+def test_seeded_reproducibility():
+    op = GaussianOperator(spectrum_case("tapia", 300), np, use_numba=False)
+    a = slq_entropy(op, 1.01, rng=np.random.default_rng(42), **CONTROLS)
+    b = slq_entropy(op, 1.01, rng=np.random.default_rng(42), **CONTROLS)
+    c = slq_entropy(op, 1.01, rng=np.random.default_rng(43), **CONTROLS)
+    assert a == b and a != c
+
+
+def test_shared_probes_and_validation():
+    op = GaussianOperator(spectrum_case("tapia", 300), np, use_numba=False)
+    G = make_probes(300, 8, np.random.default_rng(0))
+    assert set(np.unique(G)) == {-1.0, 1.0}
+    state = prepare(op, rng=np.random.default_rng(0), probes=G, rank=16, block=16, krylov_steps=0, n_lanczos=10)
+    assert state.linear.shape == (8,) and state.n_products == 16 + 8 * 10
+    with pytest.raises(ValueError, match="probes must have shape"):
+        prepare(op, rng=np.random.default_rng(0), probes=G[:10])
+    with pytest.raises(ValueError, match="n_probes must be >= 0"):
+        prepare(op, rng=np.random.default_rng(0), n_probes=-1)
+
+
+def test_defaults():
+    assert auto_threshold > 1000
+    for n in (1000, 20000, 100000):
+        c = default_controls(n, 1.01)
+        assert c["block"] * (c["krylov_steps"] + 1) >= c["rank"]
+
+
+@pytest.mark.skipif(not HAS_TORCH, reason="torch not installed")
+def test_torch_path_matches_numpy():
+    import torch
+
+    Z = spectrum_case("tapia", 300)
+    op_np = GaussianOperator(Z, np, use_numba=False)
+    op_t = GaussianOperator(torch.from_numpy(Z), _torch_namespace(), block=128)
+    V = np.random.default_rng(0).standard_normal((300, 3))
+    np.testing.assert_allclose(op_t.matmat(torch.from_numpy(V)).numpy(), op_np.matmat(V), atol=1e-13)
+    kw = dict(CONTROLS, rank=16, n_probes=8, n_lanczos=10)
+    a = slq_entropy(op_np, 1.01, rng=np.random.default_rng(5), **kw)
+    b = slq_entropy(op_t, 1.01, rng=np.random.default_rng(5), **kw)
+    assert abs(a[0] - b[0]) < 1e-8 and abs(a[1] - b[1]) < 1e-8
+    dense = DenseOperator(torch.from_numpy(dense_gaussian(Z)), _torch_namespace(), dtype=torch.float32)
+    c = slq_entropy(dense, 1.0, rng=np.random.default_rng(5), **kw)
+    assert abs(c[0] - exact_entropy(dense_gaussian(Z), 1.0)) <= 5 * c[1] + 1e-5
+
+
+def _torch_namespace():
+    import array_api_compat
+    import torch
+
+    return array_api_compat.array_namespace(torch.zeros(1))
