@@ -287,7 +287,7 @@ def executor(scheduler: str = "processes", workers: int | None = None):
             cluster = None
             if scheduler == "local":
                 cluster = LocalCluster(n_workers=workers, threads_per_worker=1, processes=True,
-                                       dashboard_address=None,
+                                       dashboard_address=":0",
                                        env={"OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1"})
                 client = Client(cluster)
             else:

@@ -87,8 +87,8 @@ SCALES = {
     "tiny": Scale("tiny", seeds=(0, 1), hidden=(16, 8, 4), epochs=1, max_iterations=12, n_points=5,
                   eval_batches=2, eval_size=64, plane_Ks=(2, 8), sweep_Ks=(2, 4, 8), gauss_runs=3,
                   gauss_n_rho=5, gauss_n=32, gauss_sizes=(32, 64, 96), n_boot=100),
-    "quick": Scale("quick", seeds=(0, 1, 2), hidden=(256, 128, 64), epochs=100, max_iterations=4000,
-                   n_points=16, eval_batches=2, eval_size=512, plane_Ks=(2, 32), sweep_Ks=(2, 4, 8, 12, 16, 32),
+    "quick": Scale("quick", seeds=(0, 1, 2), hidden=(256, 128, 64), epochs=50, max_iterations=2000,
+                   n_points=14, eval_batches=2, eval_size=512, plane_Ks=(2, 32), sweep_Ks=(2, 4, 8, 12, 16, 32),
                    gauss_runs=10, gauss_n_rho=13),
     "medium": Scale("medium", seeds=(0, 1, 2, 3, 4), hidden=(1000, 500, 250), epochs=100, max_iterations=20000,
                     n_points=40, eval_batches=10, eval_size=512, plane_Ks=(2, 32),
@@ -401,7 +401,8 @@ def write_report(out: Path, result: dict, beside: list[dict]) -> Path:
         f"{meta['seconds']['jobs']:.0f} s, claims {meta['seconds']['claims']:.0f} s, figures "
         f"{meta['seconds']['figures']:.0f} s) with {meta['workers']} worker processes on {meta['cpus']} CPUs; "
         f"load average {meta['load_before']:.1f} before, {meta['load_after']:.1f} after (the machine was "
-        "shared).  ",
+        f"shared). CPU time {meta['cpu_seconds']:.0f} s, i.e. {meta['cpu_seconds'] / 2 / 60:.1f} min of wall time "
+        "on 2 otherwise idle cores.  ",
         f"renyimi {meta['versions']['renyimi']}, torch {meta['versions'].get('torch', '-')}, numpy "
         f"{meta['versions']['numpy']}, Python {meta['versions']['python']}.",
         "",
@@ -493,6 +494,7 @@ def parse_args(argv=None):
                              "beside this run's")
     parser.add_argument("--dpi", type=int, default=200, help="resolution of the PNG figures (default 200)")
     parser.add_argument("--no-progress", action="store_true", help="print nothing while the jobs run")
+    parser.add_argument("--no-figures", action="store_true", help="judge and report only (figures as they are)")
     parser.add_argument("--resume", action="store_true", help="accepted for compatibility: runs always resume")
     args = parser.parse_args(argv)
     if args.full:
@@ -524,7 +526,8 @@ def main(argv=None) -> dict:
     claims = cl.evaluate_all(ev, meta, n_boot=scale.n_boot)
     seconds["claims"] = time.perf_counter() - clock
     clock = time.perf_counter()
-    make_figures(ev, meta, results, scale, out)
+    if not args.no_figures:
+        make_figures(ev, meta, results, scale, out)
     seconds["figures"] = time.perf_counter() - clock
 
     iterations = iterations_for(scale, data["n_train"])
@@ -534,7 +537,8 @@ def main(argv=None) -> dict:
                    + " ".join(shlex.quote(a) for a in (sys.argv[1:] if argv is None else argv)),
         "seconds": seconds, "seconds_total": time.perf_counter() - start,
         "seconds_in_jobs": float(sum(r["seconds"] for r in results.values())),
-        "load_before": load_before, "load_after": os.getloadavg()[0], "workers": args.workers or jobs._common_cpus(),
+        "cpu_seconds": _cpu_seconds(), "load_before": load_before, "load_after": os.getloadavg()[0],
+        "workers": args.workers or jobs._common_cpus(),
         "cpus": jobs._common_cpus(), "versions": _versions(), "claims_commit": _claims_commit(),
         "eval_size": scale.eval_size, "iterations": iterations, "scale": asdict(scale),
         "setup": _setup(scale, data, iterations, meta, seeds),
@@ -611,6 +615,14 @@ def _training(ev, meta, scale, train_jobs):
     out.append(f"- {len(train_jobs)} training jobs, {np.sum(secs):.0f} s of worker time "
                f"({np.min(secs):.0f}-{np.max(secs):.0f} s each). Mean-image error: {meta['plateau']:.4f}.")
     return out
+
+
+def _cpu_seconds() -> float:
+    """CPU time of this process and of its finished worker processes (user + system), seconds."""
+    import resource
+
+    own, children = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+    return own.ru_utime + own.ru_stime + children.ru_utime + children.ru_stime
 
 
 def _claims_commit() -> str:
