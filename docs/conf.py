@@ -23,8 +23,9 @@ from pathlib import Path
 DOCS = Path(__file__).resolve().parent
 sys.path.insert(0, str(DOCS.parent))
 
-import renyimi  # noqa: E402
 from sphinx.ext import autosummary  # noqa: E402
+
+import renyimi  # noqa: E402
 
 project = "renyimi"
 author = "renyimi developers"
