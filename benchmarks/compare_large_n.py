@@ -35,7 +35,7 @@ from pathlib import Path
 
 import numpy as np
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+sys.path.append(str(Path(__file__).resolve().parents[1]))  # PYTHONPATH wins
 
 CACHE = Path(os.environ.get("RENYIMI_LARGE_N_CACHE", "/tmp/renyimi_large_n"))
 
@@ -74,7 +74,7 @@ def case_data(name):
         X, Y = mnist_pair()
         return tapia_scaled(X, pooled=True), tapia_scaled(Y)
     if name.startswith("gauss"):
-        n = {"gauss16k": 16384, "gauss8k": 8192, "gauss4k": 4096, "gauss2k": 2048}[name]
+        n = {"gauss16k": 16384, "gauss8k": 8192, "gauss4k": 4096, "gauss2k": 2048, "gauss1k": 1024}[name]
         X, Y = correlated_gaussians(n)
         return tapia_scaled(X), tapia_scaled(Y)
     if name.startswith("grid"):
@@ -212,15 +212,140 @@ def exact_entropies(name, alpha, base=2.0):
     return res, meta
 
 
+# ------------------------------------------------------------------------------------------- SLQ runs
+def _peak_rss_gib():
+    import resource
+
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20
+
+
+def run_case(name, seeds, *, dense_max=32768, controls=None):
+    """SLQ estimates of S(X), S(Y), S(X, Y) for each seed; returns a JSON-able dict (run in a subprocess)."""
+    from renyimi._engine.operators import GaussianOperator, dense_gaussian_operator, joint_gaussian_operator
+    from renyimi._engine.slq import default_controls, prepare
+
+    Zx, Zy = case_data(name)
+    n = Zx.shape[0]
+    controls = dict(default_controls(n), **(controls or {}))
+    dense = n <= dense_max
+    out = {"case": name, "n": n, "dense": dense, "controls": controls, "seeds": {}}
+    res = {seed: {"time_s": 0.0, "wall_s": 0.0, "build_s": 0.0, "products": 0, "S": {}} for seed in seeds}
+    # Timings are process CPU seconds (all threads): the shared machine's load changes wall time many-fold.
+    for key in ("x", "y", "xy"):
+        c0 = time.process_time()
+        if dense:
+            Z = {"x": Zx, "y": Zy, "xy": np.hstack([Zx, Zy])}[key]
+            op = dense_gaussian_operator(Z, np, dtype=np.float32)
+        elif key == "xy":
+            op = joint_gaussian_operator(Zx, Zy, dtype=np.float32)
+        else:
+            op = GaussianOperator({"x": Zx, "y": Zy}[key], np, dtype=np.float32)
+        build = time.process_time() - c0
+        for seed in seeds:  # one build serves every seed; each seed is charged the build once
+            r = res[seed]
+            w0, c1 = time.perf_counter(), time.process_time()
+            state = prepare(op, rng=np.random.default_rng([seed, ("x", "y", "xy").index(key)]), **controls)
+            r["build_s"] += build
+            r["time_s"] += build + time.process_time() - c1
+            r["wall_s"] += time.perf_counter() - w0
+            r["products"] += state.n_products
+            r["S"][key] = {str(a): state.entropy(a) for a in (1.01, 1.0)}
+            r["S"][key]["max_ritz_residual"] = float(state.ritz_residual.max(initial=0.0))
+            print(name, seed, key, f"{r['time_s']:.1f} cpu-s", r["S"][key], flush=True)
+        del op
+    out["seeds"] = {str(k): v for k, v in res.items()}
+    out["peak_rss_gib"] = _peak_rss_gib()
+    return out
+
+
+def exact_timing(n=4096):
+    """Exact S(X), S(Y), S(X, Y) at N = n (Gram builds + float64 eigvalsh), timed now, for N^3 scaling."""
+    Zx, Zy = case_data(f"gauss{n // 1024}k")
+    gram = eig = 0.0
+    for Z in (Zx, Zy, np.hstack([Zx, Zy])):  # CPU seconds, like the SLQ runs
+        t0 = time.process_time()
+        A = gaussian_gram(Z)
+        t1 = time.process_time()
+        _eigvalsh(A)
+        t2 = time.process_time()
+        gram += t1 - t0
+        eig += t2 - t1
+    return {"n": n, "gram_s": gram, "eig_s": eig}
+
+
+def extrapolated_exact_s(ref, n):
+    """Exact time at N = n from the reference: Gram builds scale as N^2, eigvalsh as N^3."""
+    r = n / ref["n"]
+    return ref["gram_s"] * r**2 + ref["eig_s"] * r**3
+
+
+def make_table(results, ref):
+    rows = ["| case | N | exact MI (bits) | α | worst error S(X), S(Y), S(X,Y), MI (bits) | reported stderr (MI) "
+            "| SLQ CPU s | exact CPU s | speed-up | SLQ peak RSS (GiB) |",
+            "|---|---|---|---|---|---|---|---|---|---|"]
+    for res in results:
+        name, n = res["case"], res["n"]
+        for alpha in ("1.01", "1.0"):
+            exact, meta = exact_entropies(name, float(alpha))
+            mi_exact = exact[0] + exact[1] - exact[2]
+            worst = [0.0] * 4
+            stderrs = []
+            times = []
+            for sres in res["seeds"].values():
+                S = [sres["S"][k][alpha] for k in ("x", "y", "xy")]
+                errs = [S[i][0] - exact[i] for i in range(3)]
+                errs.append(errs[0] + errs[1] - errs[2])
+                worst = [max(w, abs(e)) for w, e in zip(worst, errs)]
+                stderrs.append(math.sqrt(sum(s[1] ** 2 for s in S)))
+                times.append(sres["time_s"])
+            t_slq = max(times)
+            t_exact = extrapolated_exact_s(ref, n)
+            t_note = f"{t_exact:.0f}" + ("" if n == ref["n"] else f" (N³ from {ref['n']})")
+            rows.append(f"| {name} | {n} | {mi_exact:.4f} | {alpha} | " + ", ".join(f"{w:.4f}" for w in worst)
+                        + f" | {max(stderrs):.4f} | {t_slq:.1f} | {t_note} | {t_exact / t_slq:.0f}x "
+                        f"| {res['peak_rss_gib']:.2f} |")
+    return "\n".join(rows)
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     sub = parser.add_subparsers(dest="cmd", required=True)
     p_exact = sub.add_parser("exact", help="compute and cache exact eigenvalues")
     p_exact.add_argument("--case", required=True)
+    p_run = sub.add_parser("run", help="SLQ on one case (JSON on the last line)")
+    p_run.add_argument("--case", required=True)
+    p_run.add_argument("--seeds", type=int, default=3)
+    p_run.add_argument("--controls", default="{}", help="JSON dict overriding default_controls(n)")
+    p_table = sub.add_parser("table", help="run every case in its own process and write the markdown table")
+    p_table.add_argument("--cases", default="mnist5k,flat,decay,grid16384,grid32768")
+    p_table.add_argument("--seeds", type=int, default=3)
+    p_table.add_argument("--out", default="docs/_static/large_n")
     args = parser.parse_args(argv)
     if args.cmd == "exact":
         for alpha in (1.01, 1.0):
             print(args.case, alpha, exact_entropies(args.case, alpha))
+    elif args.cmd == "run":
+        exact_case(args.case)
+        res = run_case(args.case, range(args.seeds), controls=json.loads(args.controls))
+        print(json.dumps(res))
+    else:
+        import subprocess
+
+        out = Path(args.out)
+        out.mkdir(parents=True, exist_ok=True)
+        ref = exact_timing()
+        print("exact reference timing", ref, flush=True)
+        results = []
+        for case in args.cases.split(","):
+            exact_case(case)  # cached exact eigenvalues first (not timed with the SLQ run)
+            proc = subprocess.run([sys.executable, __file__, "run", "--case", case, "--seeds", str(args.seeds)],
+                                  capture_output=True, text=True, check=True)
+            print(proc.stdout, flush=True)
+            results.append(json.loads(proc.stdout.strip().splitlines()[-1]))
+            (out / "results.json").write_text(json.dumps({"exact_reference": ref, "results": results}, indent=1))
+        table = make_table(results, ref)
+        (out / "table.md").write_text(table + "\n")
+        print(table)
 
 
 if __name__ == "__main__":
