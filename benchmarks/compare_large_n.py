@@ -344,7 +344,7 @@ def main(argv=None):
             results.append(json.loads(proc.stdout.strip().splitlines()[-1]))
             (out / "results.json").write_text(json.dumps({"exact_reference": ref, "results": results}, indent=1))
         table = make_table(results, ref)
-        (out / "table.md").write_text(table + "\n")
+        (out / "table.txt").write_text(table + "\n")  # .txt: not a Sphinx source page
         print(table)
 
 
