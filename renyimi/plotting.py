@@ -196,7 +196,8 @@ def plot_information_plane(plane: InformationPlane, *, M: float | None = None, s
                            log_color: bool = True, feasible: bool = True, bisector: bool = True,
                            trajectories: bool = True, limits: str = "data", title: str | None = None,
                            legend: bool | None = None, axes: Any = None,
-                           figsize: tuple[float, float] | None = None, markersize: float = 30) -> Any:
+                           figsize: tuple[float, float] | None = None, markersize: float = 30,
+                           errors: str | bool | None = "auto") -> Any:
     r"""Draw a recorded information plane: one marker per layer, colour by iteration (log scale).
 
     Autoencoders get two panels, encoder (up to Z) and decoder (from Z on), as in Figs. 6-7 of [1]_;
@@ -238,6 +239,11 @@ def plot_information_plane(plane: InformationPlane, *, M: float | None = None, s
         Size of a new figure.
     markersize : float, default 30
         Scatter marker area (points²).
+    errors : {"auto", "se", "std"} or None, default "auto"
+        Error bars on both coordinates of every point: ``"se"`` draws ±1 standard error of the mean
+        over the batches averaged at that step (std / sqrt(n_batches)), ``"std"`` ±1 standard
+        deviation of the batch values; ``"auto"`` is ``"se"`` when some step averages several
+        batches and nothing otherwise; None or False draws none.
 
     Returns
     -------
@@ -270,6 +276,7 @@ def plot_information_plane(plane: InformationPlane, *, M: float | None = None, s
     col = {name: i for i, name in enumerate(a.layers)}
     lims = _limits([(a.input_mi, a.output_mi)], M if limits == "full" else None, limits)
     xlabel, ylabel = _labels(plane)
+    bars = _error_bars(a, errors)
     for ax, (panel_title, layers) in zip(axs, panels, strict=True):
         top = max(lims[0][1], lims[1][1], M or 0.0) * 1.5
         _draw_theory(ax, M, feasible, bisector, top)
@@ -277,6 +284,9 @@ def plot_information_plane(plane: InformationPlane, *, M: float | None = None, s
             i = col[name]
             if trajectories and a.steps.size > 1:
                 ax.plot(a.input_mi[:, i], a.output_mi[:, i], color="0.6", linewidth=0.7, zorder=2)
+            if bars is not None:
+                ax.errorbar(a.input_mi[:, i], a.output_mi[:, i], xerr=bars[0][:, i], yerr=bars[1][:, i],
+                            fmt="none", ecolor="0.35", elinewidth=0.6, capsize=0, zorder=2.5)
             ax.scatter(a.input_mi[:, i], a.output_mi[:, i], c=colour_steps, cmap=cmap, norm=norm,
                        marker=styles[name]["marker"], s=markersize, edgecolors="black", linewidths=0.4,
                        zorder=3)
@@ -293,6 +303,27 @@ def plot_information_plane(plane: InformationPlane, *, M: float | None = None, s
     if title:
         fig.suptitle(title)
     return fig
+
+
+def _error_bars(a: Any, errors: str | bool | None) -> tuple[np.ndarray, np.ndarray] | None:
+    """(x errors, y errors), each (n_steps, n_layers), or None when no bars are to be drawn."""
+    if errors is None or errors is False:
+        return None
+    if errors not in ("auto", "se", "std"):
+        raise ValueError(f"errors must be 'auto', 'se', 'std' or None; got errors={errors!r}.")
+    x_std, y_std = getattr(a, "input_mi_std", None), getattr(a, "output_mi_std", None)
+    n_batches = getattr(a, "n_batches", None)
+    if x_std is None or y_std is None or n_batches is None:  # a plane recorded without spreads
+        return None
+    n_batches = np.asarray(n_batches, dtype=float).reshape(-1, 1)
+    if errors == "auto":
+        if not np.any(n_batches > 1):
+            return None
+        errors = "se"
+    scale = 1.0 / np.sqrt(np.maximum(n_batches, 1.0)) if errors == "se" else 1.0
+    x_err = np.nan_to_num(np.asarray(x_std, dtype=float) * scale)
+    y_err = np.nan_to_num(np.asarray(y_std, dtype=float) * scale)
+    return x_err, y_err
 
 
 # --------------------------------------------------------------------------------- variance (Fig 8)

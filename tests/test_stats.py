@@ -262,3 +262,36 @@ def test_subsample_interval_covers_the_expected_estimate():
         errors.append(ci.standard_error)
     assert scipy_stats.binom.ppf(0.001, reps, 0.9) <= hits
     assert 0.7 < np.mean(errors) / true_sd < 1.4
+
+
+# --------------------------------------------------------------------------- error bars in the plane plot
+
+
+def test_plot_information_plane_draws_standard_errors():
+    pytest.importorskip("matplotlib")
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from matplotlib.collections import LineCollection
+
+    from renyimi.plotting import plot_information_plane
+
+    rng = np.random.default_rng(0)
+    plane = renyimi.InformationPlane(["T1", "T2"], sigma=1.0)
+    for step in (1, 10):
+        for _ in range(3):  # three batches per step: averaged, their spread kept
+            x = rng.normal(size=(24, 3))
+            plane.record(step, x, x[:, :1], {"T1": x[:, :2], "T2": np.tanh(x[:, :1])})
+
+    def bars(fig):
+        return [c for ax in fig.axes for c in ax.collections if isinstance(c, LineCollection)]
+
+    a = plane.to_arrays()
+    expected = a.input_mi_std / np.sqrt(a.n_batches)[:, None]
+    with_errors, without = bars(plot_information_plane(plane)), bars(plot_information_plane(plane, errors=None))
+    assert len(with_errors) == len(without) + 4  # x and y bars for each of the two layers
+    segments = [s for c in with_errors for s in c.get_segments()]
+    half_widths = sorted(round(abs(s[1, 0] - s[0, 0]) / 2, 12) for s in segments if s[0, 1] == s[1, 1])
+    assert half_widths == sorted(np.round(expected.ravel(), 12))
+    with pytest.raises(ValueError, match="errors"):
+        plot_information_plane(plane, errors="sem")
