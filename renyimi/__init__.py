@@ -9,6 +9,7 @@ from __future__ import annotations
 import importlib
 from typing import Any
 
+from ._engine.eigen import get_num_threads, set_num_threads
 from ._measures import (
     conditional_entropy,
     gram_matrix,
@@ -32,6 +33,7 @@ __all__ = [
     "available_kernels",
     "available_width_rules",
     "conditional_entropy",
+    "get_num_threads",
     "gram_matrix",
     "independence_test",
     "joint_entropy",
@@ -40,6 +42,7 @@ __all__ = [
     "pairwise_mutual_information",
     "register_kernel",
     "register_width_rule",
+    "set_num_threads",
     "total_correlation",
 ]
 

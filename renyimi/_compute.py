@@ -50,7 +50,8 @@ def build_grams(plan: Plan) -> GramSet:
     workers = 1
     if plan.context.gram_engine == "numpy":  # single-threaded outside its GEMM: one variable per core
         workers = eigen.concurrent_workers(plan.n_samples, len(items))
-    built = eigen.map_concurrent(build, items, workers=workers)
+    with eigen.thread_limit():
+        built = eigen.map_concurrent(build, items, workers=workers)
     return GramSet([A for A, _ in built], [s for _, s in built])
 
 
@@ -91,6 +92,12 @@ def _resolve_width(X: Any, spec: VariableSpec, xp: Any, sample_shape: tuple, lab
 
 
 def entropies(plan: Plan, grams: GramSet, terms: list[Term]) -> list:
+    """Entropy of each term under the process-wide thread limit (:func:`renyimi.set_num_threads`)."""
+    with eigen.thread_limit():
+        return _entropies(plan, grams, terms)
+
+
+def _entropies(plan: Plan, grams: GramSet, terms: list[Term]) -> list:
     """Entropy of each term, as 0-d arrays of the plan's library.
 
     Independent eigensolves run on ``plan.executor`` if given, else concurrently on CPU threads where

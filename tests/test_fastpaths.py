@@ -122,6 +122,7 @@ def test_float32_mode_error_is_small(alpha, rng):
 
 def test_map_concurrent_keeps_order_window_and_thread_limit():
     threadpoolctl = pytest.importorskip("threadpoolctl")
+    _eigen._controller()  # loads SciPy's BLAS first, so that `before` and `after` see the same libraries
     before = [lib["num_threads"] for lib in threadpoolctl.threadpool_info() if lib["user_api"] == "blas"]
     lock = threading.Lock()
     state = {"made": 0, "done": 0, "max_ahead": 0}
@@ -210,3 +211,37 @@ def test_gpu_batched_pairwise_equals_cpu(alpha, rng):
         for pair, value in result.items():
             host = value.get() if hasattr(value, "get") else value.cpu().numpy()
             assert float(host) == pytest.approx(float(expected[pair]), abs=1e-8)
+
+
+def test_set_num_threads_limits_blas_while_renyimi_computes(monkeypatch):
+    threadpoolctl = pytest.importorskip("threadpoolctl")
+    seen = []
+    real = _spectral.renyi_entropy
+
+    def spy(*args, **kwargs):
+        seen.append(max(p["num_threads"] for p in threadpoolctl.threadpool_info() if p["user_api"] == "blas"))
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr("renyimi._compute.renyi_entropy", spy)
+    x = np.random.default_rng(0).normal(size=(3000, 2))
+    previous = renyimi.set_num_threads(1)
+    try:
+        assert renyimi.get_num_threads() == 1
+        value = float(renyimi.matrix_entropy(x[:300], alpha=1.5))
+    finally:
+        renyimi.set_num_threads(previous)
+    assert seen == [1]
+    assert value == pytest.approx(float(renyimi.matrix_entropy(x[:300], alpha=1.5)), abs=1e-12)
+    with pytest.raises(ValueError, match="positive integer"):
+        renyimi.set_num_threads(0)
+
+
+def test_thread_limit_from_the_environment(monkeypatch):
+    monkeypatch.setattr(_eigen, "_THREADS", [])
+    monkeypatch.setenv("RENYIMI_NUM_THREADS", "1")
+    assert renyimi.get_num_threads() == 1
+    assert _eigen.concurrent_workers(512, 8) == 1
+    monkeypatch.setattr(_eigen, "_THREADS", [])
+    monkeypatch.setenv("RENYIMI_NUM_THREADS", "two")
+    with pytest.raises(ValueError, match="RENYIMI_NUM_THREADS"):
+        renyimi.get_num_threads()

@@ -45,6 +45,7 @@ import ctypes
 import importlib.util
 import itertools
 import os
+import sys
 import threading
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
@@ -62,7 +63,10 @@ __all__ = [
     "concurrent_workers",
     "eigvalsh",
     "eigvalsh_batched",
+    "get_num_threads",
     "map_concurrent",
+    "set_num_threads",
+    "thread_limit",
 ]
 
 SOLVERS = ("auto", "numpy", "lapack-evd", "scipy-evd", "scipy-evr", "torch")
@@ -235,10 +239,95 @@ def _controller() -> Any:
 
 
 def _cpu_count() -> int:
+    """Cores renyimi may use: the affinity mask, capped by :func:`set_num_threads`."""
     try:
-        return len(os.sched_getaffinity(0))
+        cores = len(os.sched_getaffinity(0))
     except AttributeError:  # pragma: no cover - not on Linux
-        return os.cpu_count() or 1
+        cores = os.cpu_count() or 1
+    limit = _thread_setting()
+    return cores if limit is None else max(1, min(cores, limit))
+
+
+# The process-wide thread limit: [value] once set by set_num_threads (None: no limit); empty until
+# then, when RENYIMI_NUM_THREADS is read.
+_THREADS: list = []
+
+
+def _thread_setting() -> int | None:
+    if not _THREADS:
+        env = os.environ.get("RENYIMI_NUM_THREADS", "").strip()
+        if env and not (env.isdigit() and int(env) >= 1):
+            raise ValueError(f"RENYIMI_NUM_THREADS must be a positive integer; got {env!r}. Unset it or fix it.")
+        _THREADS.append(int(env) if env else None)
+    return _THREADS[0]
+
+
+def set_num_threads(n: int | None) -> int | None:
+    """Set how many threads renyimi's Gram products and eigensolves may use, process-wide.
+
+    A neighbour that holds a core slows threaded LAPACK solves 20-100 times (every thread waits for
+    the slowest at each synchronisation), so on a shared machine limit renyimi to the cores it owns.
+    The limit caps the BLAS/LAPACK thread pools (NumPy, SciPy, MKL through threadpoolctl, and torch's
+    intra-op threads when torch is loaded) while renyimi computes, and the number of concurrent
+    single-threaded solves; other code is not affected. The environment variable
+    ``RENYIMI_NUM_THREADS`` sets the initial value.
+
+    Parameters
+    ----------
+    n : int or None
+        Positive number of threads, or None for no limit (each library's own default).
+
+    Returns
+    -------
+    int or None
+        The previous setting, to restore it later.
+
+    Raises
+    ------
+    ValueError
+        If ``n`` is not a positive integer or None.
+    ImportError
+        If ``n`` is set and threadpoolctl is not installed (``pip install 'renyimi[speed]'``).
+
+    Examples
+    --------
+    >>> import renyimi
+    >>> previous = renyimi.set_num_threads(1)
+    >>> renyimi.get_num_threads()
+    1
+    >>> _ = renyimi.set_num_threads(previous)
+    """
+    if n is not None and (isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 1):
+        raise ValueError(f"n must be a positive integer (threads) or None (no limit); got n={n!r}.")
+    if n is not None:
+        require("threadpoolctl", needed_by="renyimi.set_num_threads", extra="speed")
+    previous = _thread_setting()
+    _THREADS[0] = None if n is None else int(n)
+    return previous
+
+
+def get_num_threads() -> int:
+    """Threads renyimi may use: the :func:`set_num_threads` limit, else the cores of this process."""
+    return _cpu_count()
+
+
+@contextlib.contextmanager
+def thread_limit() -> Iterator[None]:
+    """Apply the :func:`set_num_threads` limit to BLAS, LAPACK and torch while renyimi computes."""
+    limit = _thread_setting()
+    if limit is None:
+        yield
+        return
+    torch = sys.modules.get("torch")
+    previous = torch.get_num_threads() if torch is not None else None
+    if torch is not None and previous > limit:
+        torch.set_num_threads(limit)
+    try:
+        with blas_threads(limit):
+            yield
+    finally:
+        if torch is not None and previous > limit:
+            torch.set_num_threads(previous)
 
 
 def _itemsize(A: Any) -> int:
