@@ -175,3 +175,30 @@ def test_errors_name_the_problem(rng, call, error, match):
     variables = _variables(rng, dims=(3, 2, 2))
     with pytest.raises(error, match=match):
         call(variables)
+
+
+@pytest.mark.parametrize("pool", ["thread", "process"])
+def test_executor_results_are_identical_to_the_local_ones(pool):
+    from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
+
+    rng = np.random.default_rng(11)
+    x = rng.normal(size=(120, 4))
+    layers = {"X": x, "T1": np.tanh(x @ rng.normal(size=(4, 6))), "T2": x[:, :2] ** 2}
+    local = renyimi.pairwise_mutual_information(layers, return_entropies=True, eigensolver="lapack-evd")
+    make = ThreadPoolExecutor if pool == "thread" else ProcessPoolExecutor
+    with make(max_workers=2) as executor:
+        remote = renyimi.pairwise_mutual_information(layers, return_entropies=True, eigensolver="lapack-evd",
+                                                     executor=executor)
+        plane = renyimi.InformationPlane()
+        m = plane.record(0, x, x + 0.1, {"T1": layers["T1"]}, executor=executor)
+    for got, want in zip(remote, local):
+        assert got.keys() == want.keys()
+        assert all(float(got[k]) == float(want[k]) for k in got)  # bit for bit
+    assert m["T1"] == pytest.approx(renyimi.InformationPlane().measure(x, x + 0.1, {"T1": layers["T1"]})["T1"],
+                                    abs=1e-12)
+
+
+def test_executor_must_be_an_executor():
+    x = np.zeros((5, 2)) + np.arange(5)[:, None]
+    with pytest.raises(TypeError, match="executor must be a concurrent.futures.Executor"):
+        renyimi.pairwise_mutual_information({"a": x, "b": x}, executor="dask")

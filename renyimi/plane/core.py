@@ -364,7 +364,8 @@ class InformationPlane:
         return n
 
     # ---------------------------------------------------------------------------- recording
-    def record(self, step: int | float, x: Any, y: Any, layers: Mapping[str, Any]) -> Measurement:
+    def record(self, step: int | float, x: Any, y: Any, layers: Mapping[str, Any], *,
+               executor: Any = None) -> Measurement:
         """Measure one batch and add it to the history at ``step``.
 
         Several calls with the same ``step`` (several evaluation batches; Tapia & Estévez (2020) average 10
@@ -375,7 +376,7 @@ class InformationPlane:
         ----------
         step : int or float
             Training iteration (or any increasing clock, such as a fractional epoch).
-        x, y, layers
+        x, y, layers, executor
             As in :meth:`measure`.
 
         Returns
@@ -387,7 +388,7 @@ class InformationPlane:
             raise RuntimeError(f"this plane is a processed copy ({self.processing}); record into the "
                                f"original plane and smooth or subsample it afterwards.")
         step = _check_step(step)
-        return self.add_measurement(step, self.measure(x, y, layers))
+        return self.add_measurement(step, self.measure(x, y, layers, executor=executor))
 
     def add_measurement(self, step: int | float, measurement: Measurement) -> Measurement:
         """Add a measurement computed elsewhere (another process, a Dask worker) to the history at ``step``.
@@ -430,7 +431,8 @@ class InformationPlane:
 
     def record_batches(self, step: int | float, batches: Iterable[Any],
                        forward: Callable[[Any], tuple[Any, Any, Mapping[str, Any]]] | None = None, *,
-                       progress: bool = False, total: int | None = None) -> list[Measurement]:
+                       progress: bool = False, total: int | None = None,
+                       executor: Any = None) -> list[Measurement]:
         """Record several evaluation batches at one step (averaged), with an optional progress bar.
 
         Parameters
@@ -446,6 +448,8 @@ class InformationPlane:
             Show a :mod:`tqdm` progress bar over the batches (needs ``pip install tqdm``).
         total : int, optional
             Number of batches, for the progress bar when ``batches`` has no length.
+        executor : concurrent.futures.Executor, optional
+            Runs each measurement's independent entropies on this executor (see :meth:`measure`).
 
         Returns
         -------
@@ -471,11 +475,12 @@ class InformationPlane:
         out = []
         for batch in items:
             x, y, layers = forward(batch) if forward is not None else batch
-            out.append(self.record(step, x, y, layers))
+            out.append(self.record(step, x, y, layers, executor=executor))
         return out
 
     def record_model(self, step: int | float, model: Any, batches: Iterable[Any], layers: Any, *,
-                     progress: bool = False, total: int | None = None) -> list[Measurement]:
+                     progress: bool = False, total: int | None = None,
+                     executor: Any = None) -> list[Measurement]:
         """Run a torch model on evaluation batches and record its information plane at ``step``.
 
         Each batch goes through ``model`` under :func:`torch.no_grad` in eval mode (the previous
@@ -500,6 +505,8 @@ class InformationPlane:
             Progress bar over the batches (tqdm).
         total : int, optional
             Number of batches, for the progress bar.
+        executor : concurrent.futures.Executor, optional
+            Runs each measurement's independent entropies on this executor (see :meth:`measure`).
 
         Returns
         -------
@@ -539,7 +546,7 @@ class InformationPlane:
         was_training = model.training
         model.eval()
         try:
-            return self.record_batches(step, batches, forward, progress=progress, total=total)
+            return self.record_batches(step, batches, forward, progress=progress, total=total, executor=executor)
         finally:
             model.train(was_training)
 
