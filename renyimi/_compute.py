@@ -19,12 +19,12 @@ import numpy as np
 from ._engine import eigen, gram
 from ._engine.arrays import to_python_float
 from ._engine.spectral import entropy_from_eigenvalues, renyi_entropy, uses_eigenvalues
-from ._plan import Plan, VariableSpec
+from ._plan import Plan
 from ._validation import check_memory
 from .kernels import get_kernel
 from .width import get_width_rule
 
-__all__ = ["GramSet", "build_grams", "entropies", "estimate"]
+__all__ = ["GramSet", "as_result", "build_grams", "entropies", "term_entropy"]
 
 Term = tuple[int, ...]
 
@@ -35,12 +35,6 @@ class GramSet:
 
     grams: list
     sigmas: list
-
-
-def estimate(plan: Plan, terms: list[Term]) -> tuple[list, GramSet]:
-    """Entropy of every term (0-d arrays of the plan's library) and the Gram matrices behind them."""
-    grams = build_grams(plan)
-    return entropies(plan, grams, terms), grams
 
 
 def build_grams(plan: Plan) -> GramSet:
@@ -56,39 +50,33 @@ def build_grams(plan: Plan) -> GramSet:
 
 
 def _variable_gram(item: tuple, plan: Plan) -> tuple[Any, float | None]:
+    """One variable's normalised Gram matrix and its width: the rule, times ``sigma_scale``, then the kernel."""
     X, sample_shape, spec, label = item
     xp, ctx = plan.context.xp, plan.context
     if spec.precomputed:
         return gram.normalize_gram(X, xp), None
     check_memory(X.shape[0], ctx.itemsize, X)
-    Z, sigma = _resolve_width(X, spec, xp, sample_shape, label)
+    rule = spec.sigma
+    if isinstance(rule, str):
+        out = get_width_rule(rule)(X, xp=xp, standardize=spec.standardize, sample_shape=sample_shape,
+                                   **spec.width_params)
+    else:
+        out = rule(X) if callable(rule) else rule
+    Z, sigma = out if isinstance(out, tuple) else (X, out)
+    sigma = sigma * spec.sigma_scale
+    value = to_python_float(sigma)
+    if not (value > 0) or math.isinf(value):
+        raise ValueError(f"The kernel width for {label} must be positive and finite; the rule {rule!r} with "
+                         f"sigma_scale={spec.sigma_scale!r} gave {value!r}. Use a width rule or a width that "
+                         f"is a positive finite number.")
     kernel = get_kernel(spec.kernel)
     if ctx.gram_engine == "numba" and kernel is get_kernel("gaussian"):
         from ._engine.numba_kernels import gaussian_gram
 
-        return gaussian_gram(Z, to_python_float(sigma)), to_python_float(sigma)
+        return gaussian_gram(Z, value), value
     with np.errstate(over="ignore"):  # sigma -> 0: d^2 / sigma^2 -> inf is the kernel's limit, not an error
         K = kernel(gram.squared_distances(Z, xp), sigma, xp)
-    return gram.normalize_gram(K, xp), to_python_float(sigma)
-
-
-def _resolve_width(X: Any, spec: VariableSpec, xp: Any, sample_shape: tuple, label: str) -> tuple[Any, Any]:
-    sigma = spec.sigma
-    if isinstance(sigma, str):
-        out = get_width_rule(sigma)(X, xp=xp, standardize=spec.standardize, sample_shape=sample_shape,
-                                    **spec.width_params)
-    elif callable(sigma):
-        out = sigma(X)
-    else:
-        out = sigma
-    Z, width = out if isinstance(out, tuple) else (X, out)
-    width = width * spec.sigma_scale
-    value = to_python_float(width)
-    if not (value > 0) or math.isinf(value):
-        raise ValueError(f"The kernel width for {label} must be positive and finite; the rule {sigma!r} with "
-                         f"sigma_scale={spec.sigma_scale!r} gave {value!r}. Use a width rule or a width that "
-                         f"is a positive finite number.")
-    return Z, width
+    return gram.normalize_gram(K, xp), value
 
 
 def entropies(plan: Plan, grams: GramSet, terms: list[Term]) -> list:

@@ -45,7 +45,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from ._compute import as_result, build_grams, estimate
+from ._compute import as_result, build_grams, entropies
 from ._plan import DEFAULTS, make_plan
 
 __all__ = [
@@ -71,8 +71,7 @@ def _measure(variables: dict[str, Any], settings: dict[str, Any], terms: list[tu
              combine: Callable[..., Any]) -> Any:
     """Plan, estimate the entropy terms, and combine them into one 0-d array of the inputs' library."""
     plan = make_plan(variables, settings)
-    values, _ = estimate(plan, terms)
-    return as_result(combine(*values), plan)
+    return as_result(combine(*entropies(plan, build_grams(plan), terms)), plan)
 
 
 def gram_matrix(X: Any, *, kernel: Any = "gaussian", sigma: Any = "tapia", sigma_scale: float = 1.0,

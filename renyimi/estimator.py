@@ -6,7 +6,7 @@ import inspect
 import math
 from typing import Any
 
-from ._compute import estimate
+from ._compute import build_grams, entropies
 from ._engine.arrays import to_python_float
 from ._plan import DEFAULTS, make_plan
 from ._validation import check_base
@@ -121,8 +121,8 @@ class MatrixMI:
         self : MatrixMI
         """
         plan = make_plan({"X": X, "Y": Y}, {k: v for k, v in self.get_params().items() if k in DEFAULTS})
-        values, grams = estimate(plan, [(0,), (1,), (0, 1)])
-        s_x, s_y, s_xy = (to_python_float(v) for v in values)
+        grams = build_grams(plan)
+        s_x, s_y, s_xy = (to_python_float(v) for v in entropies(plan, grams, [(0,), (1,), (0, 1)]))
         self.entropy_x_, self.entropy_y_, self.joint_entropy_ = s_x, s_y, s_xy
         self.mi_ = s_x + s_y - s_xy
         self.sigma_x_, self.sigma_y_ = grams.sigmas

@@ -21,7 +21,7 @@ from collections.abc import Hashable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from ._compute import GramSet, as_result, estimate
+from ._compute import GramSet, as_result, build_grams, entropies
 from ._plan import DEFAULTS, VARIABLE_SETTINGS, Plan, check_shared_settings, make_plan, variable_specs
 
 __all__ = ["VARIABLE_SETTINGS", "PairwiseEstimate", "estimate_pairs", "pairwise_mutual_information"]
@@ -132,8 +132,8 @@ def estimate_pairs(plan: Plan, pairs: list[tuple]) -> PairwiseEstimate:
     index = {n: i for i, n in enumerate(plan.names)}
     joints = list(dict.fromkeys(tuple(sorted((index[a], index[b]))) for a, b in pairs))
     terms = [(i,) for i in range(len(plan.names))] + joints
-    values, grams = estimate(plan, terms)
-    S = dict(zip(terms, values))
+    grams = build_grams(plan)
+    S = dict(zip(terms, entropies(plan, grams, terms)))
     joint = {(a, b): S[tuple(sorted((index[a], index[b])))] for a, b in pairs}
     mi = {(a, b): S[(index[a],)] + S[(index[b],)] - joint[a, b] for a, b in pairs}
     return PairwiseEstimate(mi, {n: S[(index[n],)] for n in plan.names}, joint, grams)

@@ -12,7 +12,7 @@ from typing import Any
 import array_api_compat
 import numpy as np
 
-__all__ = ["device", "get_namespace", "library_name", "resolve_dtype", "to_python_float"]
+__all__ = ["device", "get_namespace", "library_name", "resolve_dtype", "to_numpy", "to_python_float"]
 
 #: The device an array lives on (array-api-compat works for NumPy, CuPy and torch alike).
 device = array_api_compat.device
@@ -92,3 +92,12 @@ def to_python_float(x: Any) -> float:
     if hasattr(x, "item"):
         return float(x.item())
     return float(x)
+
+
+def to_numpy(a: Any) -> np.ndarray:
+    """``a`` as a NumPy array on the host (torch tensors detached; CuPy copied from the device)."""
+    if hasattr(a, "detach"):  # torch, without importing it
+        return a.detach().cpu().numpy()
+    if hasattr(a, "get") and type(a).__module__.startswith("cupy"):
+        return a.get()
+    return np.asarray(a)

@@ -14,7 +14,7 @@ import numpy as np
 
 from .. import theory
 from .._engine.arrays import device as _device
-from .._engine.arrays import get_namespace, to_python_float
+from .._engine.arrays import get_namespace, to_numpy, to_python_float
 from .._optional import require
 from .._plan import DEFAULTS, VARIABLE_SETTINGS, check_override_settings, make_plan
 from ..pairwise import estimate_pairs
@@ -72,14 +72,6 @@ def _check_step(step: Any) -> int | float:
     return int(step) if isinstance(step, numbers.Integral) else float(step)
 
 
-def _to_numpy(a: Any) -> np.ndarray:
-    if hasattr(a, "detach"):  # torch, without importing it
-        return a.detach().cpu().numpy()
-    if hasattr(a, "get") and type(a).__module__.startswith("cupy"):
-        return a.get()
-    return np.asarray(a)
-
-
 def _detach(a: Any) -> Any:
     # Measurements never need gradients: dropping the graph keeps memory flat during training.
     return a.detach() if hasattr(a, "detach") else a
@@ -87,7 +79,7 @@ def _detach(a: Any) -> Any:
 
 def _label_codes(y: Any) -> np.ndarray:
     """Integer class codes of labels given as (N,) class ids or (N, C) one-hot / indicator rows."""
-    y = _to_numpy(y)
+    y = to_numpy(y)
     if y.ndim == 1:
         if y.dtype.kind == "f" and not np.all(np.isfinite(y) & (y == np.round(y))):
             raise ValueError("output='labels' needs class labels (integers, strings or one-hot rows); got "
