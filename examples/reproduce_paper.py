@@ -399,7 +399,8 @@ def write_report(out: Path, result: dict, beside: list[dict]) -> Path:
         f"batches of {meta['eval_size']} test images.  ",
         f"Wall time **{meta['seconds_total']:.0f} s** ({meta['seconds_total'] / 60:.1f} min; jobs "
         f"{meta['seconds']['jobs']:.0f} s, claims {meta['seconds']['claims']:.0f} s, figures "
-        f"{meta['seconds']['figures']:.0f} s) with {meta['workers']} worker processes on {meta['cpus']} CPUs; "
+        f"{meta['seconds'].get('figures', 0):.0f} s) with {meta['workers']} worker processes on {meta['cpus']} "
+        f"CPUs, jobs run on {meta['timing']['date']}; "
         f"load average {meta['load_before']:.1f} before, {meta['load_after']:.1f} after (the machine was "
         f"shared). CPU time {meta['cpu_seconds']:.0f} s, i.e. {meta['cpu_seconds'] / 2 / 60:.1f} min of wall time "
         "on 2 otherwise idle cores.  ",
@@ -464,6 +465,7 @@ def write_report(out: Path, result: dict, beside: list[dict]) -> Path:
                 f"{k} {_v(v)} [{_v(c['cis'][k][0])}, {_v(c['cis'][k][1])}]" for k, v in extra.items()) + "."]
         lines += [""] + [f"![{f}]({f})" for f in c["figures"] if (out / f).is_file()] + [""]
     lines += ["## Training", "", "![test loss](test_loss.png)", "", *meta["training"], ""]
+    lines += ["## Limits of this run", "", *meta["limits"], ""]
     lines += ["## Other figures", "", "![dynamics, previous rule](fig_dynamics_old_rule.png)", "",
               "![Fig. 7, per pixel](fig7_planes_per_pixel.png)", "",
               "![Fig. 9, per pixel](fig9_bottleneck_sweep_per_pixel.png)", "",
@@ -499,6 +501,8 @@ def parse_args(argv=None):
     args = parser.parse_args(argv)
     if args.full:
         args.scale = "paper"
+    if args.scheduler == "serial":
+        args.workers = 1
     return args
 
 
@@ -517,9 +521,19 @@ def main(argv=None) -> dict:
     log = (lambda *a, **k: None) if args.no_progress else (lambda m: print(m, flush=True))
     log(f"{len(specs)} jobs ({args.scheduler}, {args.workers or jobs._common_cpus()} workers) -> {out / 'jobs'}")
     seconds = {}
+    pending = [s for s in specs if jobs.load_result(jobs.result_path(out, s), s) is None]
     with jobs.executor(args.scheduler, args.workers) as pool:
         results = jobs.run_all(specs, out, pool, log=log)
     seconds["jobs"] = time.perf_counter() - start
+    timing_path = out / "jobs" / "_timing.json"
+    if pending or not timing_path.is_file():
+        # The jobs' own clock, kept with them: a rerun that resumes every job reports the run that did them.
+        jobs.write_atomic(timing_path, {"jobs_wall_seconds": seconds["jobs"], "cpu_seconds": _cpu_seconds(),
+                                        "load_before": load_before, "load_after_jobs": os.getloadavg()[0],
+                                        "workers": args.workers or jobs._common_cpus(), "jobs_run": len(pending),
+                                        "date": time.strftime("%Y-%m-%d %H:%M")})
+    timing = json.loads(timing_path.read_text())
+    seconds["jobs"] = timing["jobs_wall_seconds"]
 
     clock = time.perf_counter()
     ev, meta = assemble(results, scale, seeds)
@@ -528,21 +542,23 @@ def main(argv=None) -> dict:
     clock = time.perf_counter()
     if not args.no_figures:
         make_figures(ev, meta, results, scale, out)
-    seconds["figures"] = time.perf_counter() - clock
+        seconds["figures"] = time.perf_counter() - clock
 
     iterations = iterations_for(scale, data["n_train"])
     train_jobs = [r for n, r in results.items() if n != "gaussians"]
     meta.update({
         "command": "python examples/reproduce_paper.py "
                    + " ".join(shlex.quote(a) for a in (sys.argv[1:] if argv is None else argv)),
-        "seconds": seconds, "seconds_total": time.perf_counter() - start,
+        "seconds": seconds, "seconds_total": seconds["jobs"] + seconds["claims"] + seconds.get("figures", 0.0),
+        "timing": timing, "resumed_jobs": len(specs) - len(pending),
         "seconds_in_jobs": float(sum(r["seconds"] for r in results.values())),
-        "cpu_seconds": _cpu_seconds(), "load_before": load_before, "load_after": os.getloadavg()[0],
-        "workers": args.workers or jobs._common_cpus(),
+        "cpu_seconds": timing["cpu_seconds"], "load_before": timing["load_before"],
+        "load_after": timing["load_after_jobs"], "workers": timing["workers"],
         "cpus": jobs._common_cpus(), "versions": _versions(), "claims_commit": _claims_commit(),
         "eval_size": scale.eval_size, "iterations": iterations, "scale": asdict(scale),
         "setup": _setup(scale, data, iterations, meta, seeds),
         "training": _training(ev, meta, scale, train_jobs),
+        "limits": _limits(scale, data, {**meta, "iterations": iterations}),
     })
     result = {"seeds": list(seeds), "data": {**data, "split": _split_text(data, meta, scale)},
               "scale": scale.name, "meta": meta, "claims": claims}
@@ -598,6 +614,24 @@ def _setup(scale, data, iterations, meta, seeds):
         f"paper: 50), {scale.gauss_n_rho} values of rho in [-0.9, 0.9]; the runs are the replications of "
         "the bootstrap.",
     ]
+
+
+def _limits(scale, data, meta):
+    paper = SCALES["paper"]
+    out = []
+    if scale.hidden != paper.hidden:
+        out.append(f"- A narrower network ({'-'.join(map(str, scale.hidden))}) than the paper's "
+                   f"({'-'.join(map(str, paper.hidden))}).")
+    if data["key"] != "download" and data["n_train"] < 60000:
+        out.append(f"- {data['n_train']} training images and {meta['iterations']} iterations; the paper: 60 000 "
+                   "images, 60 000 iterations. Verdicts about the end of training (Theorem 1, Lemma 1, the "
+                   "sweep) describe the network at this point, not at convergence.")
+    if meta["n_batches"] < 10:
+        out.append(f"- {meta['n_batches']} evaluation batches of {scale.eval_size} (the paper: 10).")
+    if len(scale.seeds) < 5:
+        out.append(f"- {len(scale.seeds)} seeds: bootstrap intervals over so few seeds are optimistic.")
+    out.append(f"- {len(meta['steps'])} measured iterations, not every iteration, and no smoothing (see Setup).")
+    return out
 
 
 def _training(ev, meta, scale, train_jobs):
