@@ -101,6 +101,8 @@ def test_cluster_plane_equals_live_recording(tmp_path, client):
     store, live = write_run(tmp_path / "s", steps=4, batches=3, plane=settings)
     plane = compute_plane(store, client, progress=False)
     assert_same_plane(plane, live)
+    # client=None takes the active client (this cluster).
+    assert_same_plane(compute_plane(store, results=tmp_path / "r0", progress=False), live)
     assert plane.to_arrays().n_batches.tolist() == [3, 3, 3, 3]
     # Dask's concurrent.futures interface and a local thread pool give the same plane.
     assert_same_plane(compute_plane(store, client.get_executor(), results=tmp_path / "r1", progress=False), live)

@@ -17,6 +17,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import socket
 import uuid
 from collections.abc import Sequence
 from pathlib import Path
@@ -83,6 +84,10 @@ def _measure_entries(entries: Sequence[Entry], store_path: str, template: Any, r
             if saved is not None:  # done before (e.g. by a worker that died after writing it)
                 out.append(saved)
                 continue
+        if stamp is None:
+            raise StoreError(f"{file} does not exist on the worker {socket.gethostname()!r} (the client found it): "
+                             f"on a cluster the store must be at the same path on every worker (a shared file "
+                             f"system).")
         x, y, layers = load_file(file, entry)
         try:
             m = template.measure(x, y, layers)
