@@ -12,7 +12,7 @@ from typing import Any
 import array_api_compat
 import numpy as np
 
-__all__ = ["device", "get_namespace", "library_name", "resolve_dtype", "to_numpy", "to_python_float"]
+__all__ = ["device", "get_namespace", "is_numpy_namespace", "library_name", "resolve_dtype", "to_numpy", "to_python_float"]
 
 #: The device an array lives on (array-api-compat works for NumPy, CuPy and torch alike).
 device = array_api_compat.device
@@ -27,6 +27,11 @@ def library_name(x: Any) -> str:
     if array_api_compat.is_cupy_array(x):
         return "cupy"
     return type(x).__module__.split(".")[0]
+
+
+def is_numpy_namespace(xp: Any) -> bool:
+    """Whether ``xp`` is NumPy (itself or array-api-compat's wrapper of it): the one such test in renyimi."""
+    return xp.__name__.endswith("numpy")
 
 
 def _as_array(x: Any, name: str) -> Any:

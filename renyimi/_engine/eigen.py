@@ -55,6 +55,7 @@ from typing import Any
 import numpy as np
 
 from .._optional import require
+from .arrays import is_numpy_namespace
 
 __all__ = [
     "SOLVERS",
@@ -139,7 +140,7 @@ def eigvalsh(A: Any, xp: Any, *, solver: str = "auto") -> Any:
     """
     if solver not in SOLVERS:
         raise ValueError(f"eigensolver must be one of {', '.join(map(repr, SOLVERS))}; got eigensolver={solver!r}.")
-    if not _is_numpy(xp):
+    if not is_numpy_namespace(xp):
         return xp.linalg.eigvalsh(A)
     if solver == "auto":
         solver = auto_solver(A.shape[-1], A.dtype)
@@ -334,10 +335,6 @@ def _itemsize(A: Any) -> int:
     return getattr(A.dtype, "itemsize", 8)
 
 
-def _is_numpy(xp: Any) -> bool:
-    return xp.__name__.endswith("numpy")
-
-
 def _scipy_eigvalsh(A: Any, driver: str) -> Any:
     from scipy.linalg import eigh
 
@@ -396,3 +393,6 @@ def _syevd(dtype: Any) -> Any:
 def _torch_eigvalsh(A: Any) -> Any:
     torch = require("torch", needed_by="eigensolver='torch'", extra="torch")
     return torch.linalg.eigvalsh(torch.from_numpy(A)).numpy()
+
+
+_is_numpy = is_numpy_namespace  # transitional alias for modules not yet moved to arrays.is_numpy_namespace

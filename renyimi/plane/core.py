@@ -312,13 +312,13 @@ class InformationPlane:
         plan = make_plan(variables, {**self._shared_settings(), "executor": executor},
                          overrides=self._plan_overrides(), labels=labels)
         pairs = [("X", "X"), ("X", "Y"), *(("X", t) for t in layers), *((t, "Y") for t in layers)]
-        est = estimate_pairs(plan, pairs)
-        mi = {pair: to_python_float(v) for pair, v in est.mi.items()}
+        pairwise = estimate_pairs(plan, pairs)
+        mi = {pair: to_python_float(v) for pair, v in pairwise.mi.items()}
         flat = (plan.arrays[plan.index(t)] for t in layers)
         variance = [to_python_float(xp.mean(xp.var(t, axis=0))) for t in flat]
         return Measurement(tuple(layers), np.array([mi["X", t] for t in layers]),
                            np.array([mi[t, "Y"] for t in layers]), np.array(variance), mi["X", "X"],
-                           mi["X", "Y"], dict(zip(plan.names, est.grams.sigmas, strict=True)))
+                           mi["X", "Y"], dict(zip(plan.names, pairwise.grams.sigmas, strict=True)))
 
     def _shared_settings(self) -> dict[str, Any]:
         if self.output not in OUTPUTS:
