@@ -138,10 +138,16 @@ def _numpy_joint_entropies(A: np.ndarray, B: np.ndarray, perms: np.ndarray, alph
         if solver == "auto":
             solver = _eigen.auto_solver(n, A.dtype, single_threaded=True)
 
-        def fn(p: np.ndarray) -> float:
-            joint = A * np.take(np.take(B, p, axis=1), p, axis=0)
-            joint /= np.trace(joint)
-            return float(renyi_entropy(joint, alpha, np, base, solver=solver))
+        if uses_eigenvalues(alpha):
+            def fn(p: np.ndarray) -> float:
+                # No division by the trace: entropy_from_eigenvalues renormalises the spectrum to sum 1.
+                lam = _eigen.eigvalsh(A * np.take(np.take(B, p, axis=1), p, axis=0), np, solver=solver)
+                return float(entropy_from_eigenvalues(lam, alpha, np, base))
+        else:
+            def fn(p: np.ndarray) -> float:
+                joint = A * np.take(np.take(B, p, axis=1), p, axis=0)
+                joint /= np.trace(joint)
+                return float(renyi_entropy(joint, alpha, np, base, solver=solver))
 
     # One BLAS thread for every solve, local or remote, so that each value is bit-identical.
     with _eigen.blas_threads(1):
