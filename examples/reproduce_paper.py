@@ -88,7 +88,7 @@ SCALES = {
                   eval_batches=2, eval_size=64, plane_Ks=(2, 8), sweep_Ks=(2, 4, 8), gauss_runs=3,
                   gauss_n_rho=5, gauss_n=32, gauss_sizes=(32, 64, 96), n_boot=100),
     "quick": Scale("quick", seeds=(0, 1, 2), hidden=(256, 128, 64), epochs=50, max_iterations=2000,
-                   n_points=14, eval_batches=2, eval_size=512, plane_Ks=(2, 32), sweep_Ks=(2, 4, 8, 12, 16, 32),
+                   n_points=14, eval_batches=2, eval_size=512, plane_Ks=(2, 32), sweep_Ks=(2, 4, 8, 16, 32),
                    gauss_runs=10, gauss_n_rho=13),
     "medium": Scale("medium", seeds=(0, 1, 2, 3, 4), hidden=(1000, 500, 250), epochs=100, max_iterations=20000,
                     n_points=40, eval_batches=10, eval_size=512, plane_Ks=(2, 32),
@@ -497,6 +497,9 @@ def parse_args(argv=None):
     parser.add_argument("--dpi", type=int, default=200, help="resolution of the PNG figures (default 200)")
     parser.add_argument("--no-progress", action="store_true", help="print nothing while the jobs run")
     parser.add_argument("--no-figures", action="store_true", help="judge and report only (figures as they are)")
+    parser.add_argument("--jobs-matching", metavar="PATTERN",
+                        help="run only the jobs whose name matches this glob (e.g. 'sweep_*', 'plane_K32_*') and "
+                             "stop: to share one --out folder between machines; a later run without it reports")
     parser.add_argument("--resume", action="store_true", help="accepted for compatibility: runs always resume")
     args = parser.parse_args(argv)
     if args.full:
@@ -521,10 +524,17 @@ def main(argv=None) -> dict:
     log = (lambda *a, **k: None) if args.no_progress else (lambda m: print(m, flush=True))
     log(f"{len(specs)} jobs ({args.scheduler}, {args.workers or jobs._common_cpus()} workers) -> {out / 'jobs'}")
     seconds = {}
+    if args.jobs_matching:
+        import fnmatch
+
+        specs = [s for s in specs if fnmatch.fnmatch(jobs.job_name(s), args.jobs_matching)]
     pending = [s for s in specs if jobs.load_result(jobs.result_path(out, s), s) is None]
     with jobs.executor(args.scheduler, args.workers) as pool:
         results = jobs.run_all(specs, out, pool, log=log)
     seconds["jobs"] = time.perf_counter() - start
+    if args.jobs_matching:
+        log(f"{len(specs)} jobs matching {args.jobs_matching!r} done; rerun without --jobs-matching to report.")
+        return {"jobs": sorted(jobs.job_name(s) for s in specs)}
     timing_path = out / "jobs" / "_timing.json"
     if pending or not timing_path.is_file():
         # The jobs' own clock, kept with them: a rerun that resumes every job reports the run that did them.
