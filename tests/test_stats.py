@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import multiprocessing
 from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
 
 import numpy as np
@@ -148,7 +149,8 @@ def test_executor_results_are_bit_identical(alpha):
 def test_process_pool_executor_is_bit_identical():
     X, Y = _pair(n=40)
     local = independence_test(X, Y, n_permutations=20, random_state=2)
-    with ProcessPoolExecutor(max_workers=2) as pool:
+    # spawn, not fork: this process already runs BLAS and thread pools, which fork can deadlock
+    with ProcessPoolExecutor(max_workers=2, mp_context=multiprocessing.get_context("spawn")) as pool:
         remote = independence_test(X, Y, n_permutations=20, random_state=2, executor=pool)
     np.testing.assert_array_equal(local.null_distribution, remote.null_distribution)
 
