@@ -315,18 +315,40 @@ def main(argv=None):
     p_run = sub.add_parser("run", help="SLQ on one case (JSON on the last line)")
     p_run.add_argument("--case", required=True)
     p_run.add_argument("--seeds", type=int, default=3)
+    p_run.add_argument("--first-seed", type=int, default=0, help="seeds first-seed .. first-seed + seeds - 1")
     p_run.add_argument("--controls", default="{}", help="JSON dict overriding default_controls(n)")
     p_table = sub.add_parser("table", help="run every case in its own process and write the markdown table")
     p_table.add_argument("--cases", default="mnist5k,flat,decay,grid16384,grid32768")
     p_table.add_argument("--seeds", type=int, default=3)
     p_table.add_argument("--out", default="docs/_static/large_n")
+    p_asm = sub.add_parser("assemble", help="add the JSON lines of `run` logs to results.json and redo the table")
+    p_asm.add_argument("logs", nargs="+")
+    p_asm.add_argument("--out", default="docs/_static/large_n")
     args = parser.parse_args(argv)
-    if args.cmd == "exact":
+    if args.cmd == "assemble":
+        out = Path(args.out)
+        data = json.loads((out / "results.json").read_text())
+        done = {r["case"] for r in data["results"]}
+        for log in args.logs:
+            res = json.loads(Path(log).read_text().strip().splitlines()[-1])
+            same = [r for r in data["results"] if r["case"] == res["case"]]
+            if res["case"] in done or not same:  # a fresh case (or a re-run) replaces what was there
+                data["results"] = [r for r in data["results"] if r["case"] != res["case"]]
+                data["results"].append(res)
+            else:  # seeds of one case run in separate processes: merge them
+                same[0]["seeds"].update(res["seeds"])
+                same[0]["peak_rss_gib"] = max(same[0]["peak_rss_gib"], res["peak_rss_gib"])
+        (out / "results.json").write_text(json.dumps(data, indent=1))
+        table = make_table(data["results"], data["exact_reference"])
+        (out / "table.txt").write_text(table + "\n")
+        print(table)
+    elif args.cmd == "exact":
         for alpha in (1.01, 1.0):
             print(args.case, alpha, exact_entropies(args.case, alpha))
     elif args.cmd == "run":
         exact_case(args.case)
-        res = run_case(args.case, range(args.seeds), controls=json.loads(args.controls))
+        res = run_case(args.case, range(args.first_seed, args.first_seed + args.seeds),
+                       controls=json.loads(args.controls))
         print(json.dumps(res))
     else:
         import subprocess
