@@ -15,11 +15,10 @@ thresholds fixed there before any run) and writes, into ``--out``:
 Scales (``--scale``):
 
 ``quick`` (default)
-    measured 5 min 13 s on the 2-core development machine, shared with other jobs (load average 3-6;
-    see docs/examples.md). 3 seeds; autoencoder 784-256-128-64-K (narrower than the paper's); 100 epochs
-    of the 3 976 embedded training digits (3 980 iterations); the planes (K = 2, 32) measured at 16
-    log-spaced iterations on 2 disjoint batches of 512 test digits; the sweep K in {2, 4, 8, 12, 16, 32};
-    correlated Gaussians with 10 runs per point.
+    QUICK_DOC_TIME 3 seeds; autoencoder 784-256-128-64-K (narrower than the paper's); 50 epochs of the
+    3 976 embedded training digits (1 990 iterations); the planes (K = 2, 32) measured at 14 log-spaced
+    iterations on 2 disjoint batches of 512 test digits; the sweep K in {2, 4, 8, 16, 32}; correlated
+    Gaussians with 10 runs per point.
 ``medium``
     5 seeds, 784-1000-500-250-K, 20 000 iterations, 40 measured iterations on up to 10 disjoint test
     batches of 512, the sweep K in {2, 4, 6, 8, 10, 13, 16, 24, 32}, 50 runs per Gaussian point. Hours
@@ -400,7 +399,7 @@ def write_report(out: Path, result: dict, beside: list[dict]) -> Path:
         f"Wall time **{meta['seconds_total']:.0f} s** ({meta['seconds_total'] / 60:.1f} min; jobs "
         f"{meta['seconds']['jobs']:.0f} s, claims {meta['seconds']['claims']:.0f} s, figures "
         f"{meta['seconds'].get('figures', 0):.0f} s) with {meta['workers']} worker processes on {meta['cpus']} "
-        f"CPUs, jobs run on {meta['timing']['date']}; "
+        f"CPUs, jobs run on {meta['timing']['date']}{_note(meta['timing'])}; "
         f"load average {meta['load_before']:.1f} before, {meta['load_after']:.1f} after (the machine was "
         f"shared). CPU time {meta['cpu_seconds']:.0f} s, i.e. {meta['cpu_seconds'] / 2 / 60:.1f} min of wall time "
         "on 2 otherwise idle cores.  ",
@@ -624,6 +623,10 @@ def _setup(scale, data, iterations, meta, seeds):
         f"paper: 50), {scale.gauss_n_rho} values of rho in [-0.9, 0.9]; the runs are the replications of "
         "the bootstrap.",
     ]
+
+
+def _note(timing):
+    return f" ({timing['note']})" if timing.get("note") else ""
 
 
 def _limits(scale, data, meta):
