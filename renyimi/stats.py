@@ -258,7 +258,7 @@ def _joint_entropies_chunk(A: Any, B: Any, perms: np.ndarray, alpha: float, base
 
 def independence_test(X: Any, Y: Any, *, n_permutations: int = 1000, random_state: Any = None,
                       alternative: str = "greater", executor: Executor | None = None, alpha: float = 1.01,
-                      kernel: Any = "gaussian", sigma: Any = "tapia", sigma_scale: Any = 1.0, base: float = 2,
+                      kernel: Any = "gaussian", sigma: Any = "tapia", sigma_scale: Any = 1.5, base: float = 2,
                       standardize: Any = "feature", width_params: Any = None, dtype: Any = None,
                       backend: str = "auto", eigensolver: str = "auto") -> IndependenceTestResult:
     r"""Permutation test of independence of X and Y with the matrix-based mutual information.
@@ -290,9 +290,16 @@ def independence_test(X: Any, Y: Any, *, n_permutations: int = 1000, random_stat
         Runs the permutations in chunks on it (``ThreadPoolExecutor``, ``ProcessPoolExecutor``,
         dask ``Client.get_executor()``). The results are bit-identical to the local computation.
     alpha : float, default 1.01
-        Rényi order (not the significance level). ``alpha=2`` is much faster (no eigenvalues) and,
-        on the 19 hyppo dependence settings, about as powerful (see the Testing dependence page).
-    kernel, sigma, sigma_scale, base, standardize, width_params, dtype, backend, eigensolver
+        Rényi order (not the significance level). ``alpha=2`` needs no eigenvalues (about 10x faster
+        at N = 512) but is less powerful: mean power 0.67 against 0.85 on hyppo's 19 dependence
+        settings at its best width (see the Testing dependence page).
+    sigma_scale : float or pair, default 1.5
+        Multiplier of the width rule's width. **The default differs from the estimators' 1.0**: it
+        maximised the mean power on hyppo's 19 dependence settings at n = 100 (0.85, against 0.79 at
+        1.0 and 0.84 at 2.0, with the ``"tapia"`` rule and ``alpha=1.01``). ``statistic`` is then the
+        MI at 1.5; pass ``sigma_scale=1.0`` to test with the value :func:`renyimi.mutual_information`
+        reports by default.
+    kernel, sigma, base, standardize, width_params, dtype, backend, eigensolver
         Shared keyword arguments, see :func:`renyimi.mutual_information`; settings may be a pair
         ``(for_X, for_Y)``.
 

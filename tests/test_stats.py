@@ -66,10 +66,10 @@ def test_alternatives():
 @pytest.mark.filterwarnings("ignore:n_permutations=")
 def test_statistic_and_null_equal_mutual_information_on_permuted_y():
     X, Y = _pair(n=40)
-    res = independence_test(X, Y, n_permutations=5, random_state=3)
-    assert res.statistic == pytest.approx(float(renyimi.mutual_information(X, Y)), abs=1e-10)
+    res = independence_test(X, Y, n_permutations=5, random_state=3)  # default sigma_scale=1.5
+    assert res.statistic == pytest.approx(float(renyimi.mutual_information(X, Y, sigma_scale=1.5)), abs=1e-10)
     for value, perm in zip(res.null_distribution, draw_permutations(40, 5, 3)):
-        assert value == pytest.approx(float(renyimi.mutual_information(X, Y[perm])), abs=1e-10)
+        assert value == pytest.approx(float(renyimi.mutual_information(X, Y[perm], sigma_scale=1.5)), abs=1e-10)
 
 
 def test_alpha2_fast_path_equals_eigenvalue_path():
@@ -199,8 +199,8 @@ def test_warns_when_p_below_005_is_unreachable():
 def test_corrected_mutual_information():
     X, Y = _pair(n=80, dependent=False)
     value = corrected_mutual_information(X, Y, n_permutations=50, random_state=0, alpha=2)
-    res = independence_test(X, Y, n_permutations=50, random_state=0, alpha=2)
-    assert value == res.mi_corrected
+    res = independence_test(X, Y, n_permutations=50, random_state=0, alpha=2, sigma_scale=1.0)
+    assert value == res.mi_corrected  # the estimators' default width, not the test's
     assert abs(value) < 4 * res.null_std  # independent: the floor is removed
     Xd, Yd = _pair(n=80)
     assert corrected_mutual_information(Xd, Yd, n_permutations=50, random_state=0, alpha=2) > 0.2
