@@ -30,6 +30,14 @@ Term = tuple[int, ...]
 
 
 @dataclass(frozen=True)
+class ScaledSamples:
+    """A Gaussian-kernel variable kept as its samples divided by the width (method="slq"): the
+    normalised Gram matrix :math:`\\exp(-\\lVert z_i - z_j\rVert^2/2)/N` is applied, never stored."""
+
+    Z: Any
+
+
+@dataclass(frozen=True)
 class GramSet:
     """Normalised Gram matrices of a plan's variables and their resolved widths (None if precomputed)."""
 
@@ -70,6 +78,9 @@ def _variable_gram(item: tuple, plan: Plan) -> tuple[Any, float | None]:
                          f"sigma_scale={spec.sigma_scale!r} gave {value!r}. Use a width rule or a width that "
                          f"is a positive finite number.")
     kernel = get_kernel(spec.kernel)
+    if plan.method == "slq" and kernel is get_kernel("gaussian"):
+        # Matrix-free: the Gram matrix is never formed; its products come from the scaled samples.
+        return ScaledSamples(Z / sigma), value
     if ctx.gram_engine == "numba" and kernel is get_kernel("gaussian"):
         from ._engine.numba_kernels import gaussian_gram
 
@@ -79,10 +90,47 @@ def _variable_gram(item: tuple, plan: Plan) -> tuple[Any, float | None]:
     return gram.normalize_gram(K, xp), value
 
 
-def entropies(plan: Plan, grams: GramSet, terms: list[Term]) -> list:
-    """Entropy of each term under the process-wide thread limit (:func:`renyimi.set_num_threads`)."""
+def entropies(plan: Plan, grams: GramSet, terms: list[Term], *, with_errors: bool = False) -> Any:
+    """Entropy of each term under the process-wide thread limit (:func:`renyimi.set_num_threads`).
+
+    With ``with_errors=True`` returns ``(values, stderrs)``: the standard errors of the stochastic
+    estimates (Python floats; 0.0 for exact ones).
+    """
     with eigen.thread_limit():
-        return _entropies(plan, grams, terms)
+        if plan.method == "slq":
+            values, errors = _slq_entropies(plan, grams, terms)
+        else:
+            values, errors = _entropies(plan, grams, terms), [0.0] * len(terms)
+    return (values, errors) if with_errors else values
+
+
+def _slq_entropies(plan: Plan, grams: GramSet, terms: list[Term]) -> tuple[list, list]:
+    """Deflated stochastic Lanczos quadrature per term (renyimi._engine.slq), one seed per term."""
+    seeds = plan.seed.spawn(len(terms))  # independent of the order or place the terms run in
+    task = functools.partial(slq_term_entropy, alpha=plan.alpha, base=plan.base, controls=plan.method_params)
+    jobs = ([grams.grams[k] for k in t] for t in terms)
+    mapped = plan.executor.map(task, jobs, seeds) if plan.executor is not None else map(task, jobs, seeds)
+    out = list(mapped)
+    xp = plan.context.xp
+    return [xp.asarray(v, dtype=xp.float64) for v, _ in out], [e for _, e in out]
+
+
+def slq_term_entropy(factors: list, seed: np.random.SeedSequence, *, alpha: float, base: float,
+                     controls: dict) -> tuple[float, float]:
+    """``(S, stderr)`` of one term by SLQ: a matrix-free Gaussian operator when every factor allows it."""
+    from ._engine import operators, slq
+
+    if all(isinstance(f, ScaledSamples) for f in factors):
+        op = operators.joint_gaussian_operator(*(f.Z for f in factors))
+    else:
+        import array_api_compat
+
+        dense = [operators.dense_gaussian_operator(f.Z, array_api_compat.array_namespace(f.Z)).A
+                 if isinstance(f, ScaledSamples) else f for f in factors]
+        xp = array_api_compat.array_namespace(*dense)
+        op = operators.DenseOperator(dense[0], xp) if len(dense) == 1 else operators.HadamardOperator(*dense, xp=xp)
+    params = {**slq.default_controls(op.n, alpha), **controls}
+    return slq.slq_entropy(op, alpha, base=base, rng=np.random.default_rng(seed), **params)
 
 
 def _entropies(plan: Plan, grams: GramSet, terms: list[Term]) -> list:

@@ -35,6 +35,21 @@ backend : {"auto", "numpy", "numba"}, default "auto"
 eigensolver : {"auto", "numpy", "lapack-evd", "scipy-evd", "scipy-evr", "torch"}, default "auto"
     LAPACK route for NumPy input; "auto" picks the fastest measured route per size and dtype
     (see the performance page). torch and CuPy arrays use their library's own ``eigvalsh``.
+method : {"auto", "exact", "slq"}, default "auto"
+    ``"exact"``: eigenvalues (or the exact matrix-product shortcuts for alpha = 2, 3, 4);
+    ``"slq"``: deflated stochastic Lanczos quadrature with a control variate, matrix-free for
+    Gaussian kernels (no N x N matrix is stored: N = 100 000 fits in a few GB); ``"auto"``: exact up
+    to N = 4096, SLQ above (measured crossover; see the "Large samples" page). SLQ results are not
+    differentiable.
+random_state : None, int, numpy.random.SeedSequence or numpy.random.Generator
+    Randomness of ``method="slq"`` (the same seed gives the same result); ignored by exact solves.
+method_params : dict, optional
+    Accuracy controls of ``method="slq"``: ``rank`` (deflated eigenpairs), ``block`` and
+    ``krylov_steps`` (the deflation's block Krylov space), ``n_probes`` and ``n_lanczos``.
+    Defaults depend on N (see the "Large samples" page).
+return_stderr : bool, default False
+    Also return the estimate's standard error as a Python float (0.0 for exact estimates): the
+    result becomes ``(value, stderr)``.
 
 Any of ``kernel``, ``sigma``, ``sigma_scale``, ``standardize`` and ``width_params`` may also be a
 tuple or list with one entry per variable.
@@ -42,6 +57,7 @@ tuple or list with one entry per variable.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -60,7 +76,7 @@ __all__ = [
 
 def _settings(arguments: dict[str, Any]) -> dict[str, Any]:
     """The estimator settings among a public function's arguments (its ``locals()``)."""
-    return {k: v for k, v in arguments.items() if k in DEFAULTS}
+    return {k: v for k, v in arguments.items() if k in DEFAULTS or k == "return_stderr"}
 
 
 def _named(arrays: Sequence[Any]) -> dict[str, Any]:
@@ -69,9 +85,16 @@ def _named(arrays: Sequence[Any]) -> dict[str, Any]:
 
 def _measure(variables: dict[str, Any], settings: dict[str, Any], terms: list[tuple[int, ...]],
              combine: Callable[..., Any]) -> Any:
-    """Plan, estimate the entropy terms, and combine them into one 0-d array of the inputs' library."""
+    """Plan, estimate the entropy terms, and combine them into one 0-d array of the inputs' library.
+
+    ``combine`` is linear in the terms (a sum of entropies with signs +-1), so the standard error of the
+    result is the root sum of squares of the terms' errors (independent seeds per term).
+    """
+    return_stderr = settings.pop("return_stderr", False)
     plan = make_plan(variables, settings)
-    return as_result(combine(*entropies(plan, build_grams(plan), terms)), plan)
+    values, errors = entropies(plan, build_grams(plan), terms, with_errors=True)
+    value = as_result(combine(*values), plan)
+    return (value, math.sqrt(sum(e * e for e in errors))) if return_stderr else value
 
 
 def gram_matrix(X: Any, *, kernel: Any = "gaussian", sigma: Any = "tapia", sigma_scale: float = 1.0,
@@ -99,14 +122,15 @@ def gram_matrix(X: Any, *, kernel: Any = "gaussian", sigma: Any = "tapia", sigma
     >>> A.shape, round(float(np.trace(A)), 12)
     ((50, 50), 1.0)
     """
-    plan = make_plan({"X": X}, _settings(locals()))
+    plan = make_plan({"X": X}, {**_settings(locals()), "method": "exact"})  # an explicit matrix, whatever N
     return build_grams(plan).grams[0]
 
 
 def matrix_entropy(X: Any, *, alpha: float = 1.01, kernel: Any = "gaussian", sigma: Any = "tapia",
                    sigma_scale: float = 1.0, base: float = 2, standardize: Any = "feature",
                    width_params: dict | None = None, dtype: Any = None, backend: str = "auto",
-                   eigensolver: str = "auto") -> Any:
+                   eigensolver: str = "auto", method: str = "auto", random_state: Any = None,
+                   method_params: dict | None = None, return_stderr: bool = False) -> Any:
     r"""Matrix-based Rényi α-entropy of one variable (eq. 18).
 
     .. math:: S_\alpha(A) = \frac{1}{1-\alpha}\log_b\Big(\sum_{i=1}^N \lambda_i(A)^\alpha\Big)
@@ -120,6 +144,9 @@ def matrix_entropy(X: Any, *, alpha: float = 1.01, kernel: Any = "gaussian", sig
         Samples in rows; or an (N, N) Gram matrix with ``kernel="precomputed"``.
     alpha, kernel, sigma, sigma_scale, base, standardize, width_params, dtype, backend, eigensolver
         Shared keyword arguments, see :mod:`renyimi`.
+    method, random_state, method_params, return_stderr
+        Estimation method for large N and its error bar (shared keyword arguments); with
+        ``return_stderr=True`` the result is ``(value, stderr)``.
 
     Returns
     -------
@@ -148,7 +175,8 @@ def matrix_entropy(X: Any, *, alpha: float = 1.01, kernel: Any = "gaussian", sig
 def joint_entropy(*Xs: Any, alpha: float = 1.01, kernel: Any = "gaussian", sigma: Any = "tapia",
                   sigma_scale: Any = 1.0, base: float = 2, standardize: Any = "feature",
                   width_params: Any = None, dtype: Any = None, backend: str = "auto",
-                  eigensolver: str = "auto") -> Any:
+                  eigensolver: str = "auto", method: str = "auto", random_state: Any = None,
+                   method_params: dict | None = None, return_stderr: bool = False) -> Any:
     r"""Joint matrix-based Rényi entropy of any number of variables (eq. 19).
 
     .. math:: S_\alpha(A_1,\dots,A_m) =
@@ -160,6 +188,9 @@ def joint_entropy(*Xs: Any, alpha: float = 1.01, kernel: Any = "gaussian", sigma
         One array per variable, same number of samples.
     alpha, kernel, sigma, sigma_scale, base, standardize, width_params, dtype, backend, eigensolver
         Shared keyword arguments; any of the width/kernel settings may be one per variable.
+    method, random_state, method_params, return_stderr
+        Estimation method for large N and its error bar (shared keyword arguments); with
+        ``return_stderr=True`` the result is ``(value, stderr)``.
 
     Returns
     -------
@@ -179,7 +210,8 @@ def joint_entropy(*Xs: Any, alpha: float = 1.01, kernel: Any = "gaussian", sigma
 def mutual_information(X: Any, Y: Any, *, alpha: float = 1.01, kernel: Any = "gaussian", sigma: Any = "tapia",
                        sigma_scale: Any = 1.0, base: float = 2, standardize: Any = "feature",
                        width_params: Any = None, dtype: Any = None, backend: str = "auto",
-                       eigensolver: str = "auto") -> Any:
+                       eigensolver: str = "auto", method: str = "auto", random_state: Any = None,
+                   method_params: dict | None = None, return_stderr: bool = False) -> Any:
     r"""Matrix-based Rényi mutual information (eq. 20).
 
     .. math:: I_\alpha(A; B) = S_\alpha(A) + S_\alpha(B) - S_\alpha(A, B)
@@ -193,6 +225,9 @@ def mutual_information(X: Any, Y: Any, *, alpha: float = 1.01, kernel: Any = "ga
         Paired samples in rows (same N, same array library).
     alpha, kernel, sigma, sigma_scale, base, standardize, width_params, dtype, backend, eigensolver
         Shared keyword arguments; settings may be a pair ``(for_X, for_Y)``.
+    method, random_state, method_params, return_stderr
+        Estimation method for large N and its error bar (shared keyword arguments); with
+        ``return_stderr=True`` the result is ``(value, stderr)``.
 
     Returns
     -------
@@ -220,7 +255,8 @@ def mutual_information(X: Any, Y: Any, *, alpha: float = 1.01, kernel: Any = "ga
 def conditional_entropy(X: Any, Y: Any, *, alpha: float = 1.01, kernel: Any = "gaussian", sigma: Any = "tapia",
                         sigma_scale: Any = 1.0, base: float = 2, standardize: Any = "feature",
                         width_params: Any = None, dtype: Any = None, backend: str = "auto",
-                        eigensolver: str = "auto") -> Any:
+                        eigensolver: str = "auto", method: str = "auto", random_state: Any = None,
+                   method_params: dict | None = None, return_stderr: bool = False) -> Any:
     r"""Conditional entropy :math:`S_\alpha(X \mid Y) = S_\alpha(A, B) - S_\alpha(B)`.
 
     Parameters
@@ -229,6 +265,9 @@ def conditional_entropy(X: Any, Y: Any, *, alpha: float = 1.01, kernel: Any = "g
         Paired samples; the entropy of ``X`` left once ``Y`` is known.
     alpha, kernel, sigma, sigma_scale, base, standardize, width_params, dtype, backend, eigensolver
         Shared keyword arguments.
+    method, random_state, method_params, return_stderr
+        Estimation method for large N and its error bar (shared keyword arguments); with
+        ``return_stderr=True`` the result is ``(value, stderr)``.
 
     Returns
     -------
@@ -248,7 +287,8 @@ def conditional_entropy(X: Any, Y: Any, *, alpha: float = 1.01, kernel: Any = "g
 def total_correlation(*Xs: Any, alpha: float = 1.01, kernel: Any = "gaussian", sigma: Any = "tapia",
                       sigma_scale: Any = 1.0, base: float = 2, standardize: Any = "feature",
                       width_params: Any = None, dtype: Any = None, backend: str = "auto",
-                      eigensolver: str = "auto") -> Any:
+                      eigensolver: str = "auto", method: str = "auto", random_state: Any = None,
+                   method_params: dict | None = None, return_stderr: bool = False) -> Any:
     r"""Total correlation :math:`\sum_k S_\alpha(A_k) - S_\alpha(A_1, \dots, A_m)`.
 
     With two variables it equals :func:`mutual_information`.
@@ -259,6 +299,9 @@ def total_correlation(*Xs: Any, alpha: float = 1.01, kernel: Any = "gaussian", s
         Two or more variables with the same number of samples.
     alpha, kernel, sigma, sigma_scale, base, standardize, width_params, dtype, backend, eigensolver
         Shared keyword arguments.
+    method, random_state, method_params, return_stderr
+        Estimation method for large N and its error bar (shared keyword arguments); with
+        ``return_stderr=True`` the result is ``(value, stderr)``.
 
     Returns
     -------

@@ -12,7 +12,6 @@ inspects arrays again.
 
 from __future__ import annotations
 
-import math
 import numbers
 from collections.abc import Hashable, Mapping
 from concurrent.futures import Executor
@@ -51,12 +50,19 @@ DEFAULTS: dict[str, Any] = {
     "dtype": None,
     "backend": "auto",
     "eigensolver": "auto",
+    "method": "auto",
+    "random_state": None,
+    "method_params": None,
     "executor": None,
 }
 #: Settings that may differ between variables (a tuple with one entry per variable, or ``overrides``).
 VARIABLE_SETTINGS = ("kernel", "sigma", "sigma_scale", "standardize", "width_params")
 #: Settings shared by every variable of one estimate.
-SHARED_SETTINGS = ("alpha", "base", "dtype", "backend", "eigensolver", "executor")
+SHARED_SETTINGS = ("alpha", "base", "dtype", "backend", "eigensolver", "method", "random_state", "method_params",
+                   "executor")
+METHODS = ("auto", "exact", "slq")
+#: Accuracy controls of ``method="slq"`` (keys of ``method_params``); see the "Large samples" page.
+SLQ_CONTROLS = ("rank", "block", "krylov_steps", "n_probes", "n_lanczos")
 
 BACKENDS = ("auto", "numpy", "numba")
 KERNEL_NAMES_EXTRA = ("precomputed",)
@@ -112,6 +118,9 @@ class Plan:
     base: float
     eigensolver: str
     executor: Executor | None = None
+    method: str = "exact"  # resolved: "exact" or "slq"
+    seed: np.random.SeedSequence | None = None  # randomness of method="slq"
+    method_params: dict = field(default_factory=dict)
 
     @property
     def n_samples(self) -> int:
@@ -173,9 +182,19 @@ def make_plan(variables: Mapping[Hashable, Any], settings: Mapping[str, Any], *,
     for i, (name, x) in enumerate(zip(used, arrays)):
         if not specs[name].precomputed:
             checked[i] = xp.astype(check_samples(x, labels[name], xp), context.dtype)
+    method = shared["method"]
+    if method == "auto":
+        method = "slq" if int(checked[0].shape[0]) > slq_threshold() else "exact"
     return Plan(tuple(used), tuple(labels.values()), tuple(checked), tuple(shapes),
                 tuple(specs[n] for n in used), context, shared["alpha"], shared["base"],
-                shared["eigensolver"], shared["executor"])
+                shared["eigensolver"], shared["executor"], method, shared["seed"], shared["method_params"])
+
+
+def slq_threshold() -> int:
+    """Largest N that ``method="auto"`` solves exactly (above it: stochastic Lanczos quadrature)."""
+    from ._engine.slq import auto_threshold
+
+    return int(auto_threshold)
 
 
 def check_shared_settings(settings: Mapping[str, Any]) -> dict[str, Any]:
@@ -195,8 +214,41 @@ def check_shared_settings(settings: Mapping[str, Any]) -> dict[str, Any]:
                         f"got {type(executor).__name__}.")
     dtype = settings.get("dtype")
     resolve_dtype(np, dtype)  # raises the dtype message
+    method = settings.get("method", "auto")
+    if method not in METHODS:
+        raise ValueError(f"method must be one of {', '.join(map(repr, METHODS))} (exact eigenvalues, stochastic "
+                         f"Lanczos quadrature, or exact up to a measured N); got method={method!r}.")
+    params = settings.get("method_params")
+    if params is not None:
+        if not isinstance(params, Mapping):
+            raise TypeError(f"method_params must be a dict of accuracy controls, e.g. {{'n_probes': 60}}; "
+                            f"got {type(params).__name__}.")
+        bad = [k for k in params if k not in SLQ_CONTROLS]
+        if bad:
+            raise ValueError(f"method_params has unknown key(s) {bad}; the controls of method='slq' are "
+                             f"{', '.join(SLQ_CONTROLS)}.")
+        for key, value in params.items():
+            if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < (0 if key == "rank"
+                                                                                             else 1):
+                raise ValueError(f"method_params[{key!r}] must be a positive integer (rank may be 0); "
+                                 f"got {value!r}.")
     return {"alpha": check_alpha(settings.get("alpha", 1.01)), "base": check_base(settings.get("base", 2)),
-            "dtype": dtype, "backend": backend, "eigensolver": eigensolver, "executor": executor}
+            "dtype": dtype, "backend": backend, "eigensolver": eigensolver, "executor": executor,
+            "method": method, "seed": _seed_sequence(settings.get("random_state")),
+            "method_params": dict(params or {})}
+
+
+def _seed_sequence(random_state: Any) -> np.random.SeedSequence:
+    """``random_state`` (None, an int, a SeedSequence or a Generator) as a SeedSequence."""
+    if isinstance(random_state, np.random.SeedSequence):
+        return random_state
+    if isinstance(random_state, np.random.Generator):
+        return np.random.SeedSequence(int(random_state.integers(2**63)))
+    if random_state is None or (isinstance(random_state, numbers.Integral) and not isinstance(random_state, bool)
+                                and random_state >= 0):
+        return np.random.SeedSequence(None if random_state is None else int(random_state))
+    raise ValueError("random_state must be None, a non-negative int, a numpy.random.SeedSequence or a "
+                     f"numpy.random.Generator; got random_state={random_state!r}.")
 
 
 def variable_specs(names: list, settings: Mapping[str, Any], overrides: Any = None,

@@ -43,6 +43,14 @@ class MatrixMI:
         Gram-matrix engine for NumPy input; other libraries always use their own.
     eigensolver : {"auto", "numpy", "lapack-evd", "scipy-evd", "scipy-evr", "torch"}, default "auto"
         Eigenvalue routine for NumPy input (see :func:`renyimi.mutual_information`).
+    method : {"auto", "exact", "slq"}, default "auto"
+        Exact eigenvalues, or deflated stochastic Lanczos quadrature (matrix-free for Gaussian
+        kernels); ``"auto"`` is exact up to N = 4096 (see :func:`renyimi.mutual_information`).
+    random_state : None, int, numpy.random.SeedSequence or numpy.random.Generator
+        Randomness of ``method="slq"``.
+    method_params : dict, optional
+        Accuracy controls of ``method="slq"`` (``rank``, ``block``, ``krylov_steps``, ``n_probes``,
+        ``n_lanczos``).
 
     Attributes
     ----------
@@ -57,6 +65,12 @@ class MatrixMI:
         precomputed).
     n_samples_ : int
         Number of samples N; the estimates lie in :math:`[0, \log_b N]`.
+    method_ : str
+        The method used, ``"exact"`` or ``"slq"`` (``method="auto"`` resolved for this N).
+    mi_stderr_, entropy_x_stderr_, entropy_y_stderr_, joint_entropy_stderr_ : float
+        Standard errors of the estimates (0.0 when exact; with ``"slq"`` from the spread over probes
+        and the Lanczos truncation, see the "Large samples" page). The MI's combines the three
+        entropies' independent errors.
 
     Examples
     --------
@@ -73,7 +87,8 @@ class MatrixMI:
     def __init__(self, *, alpha: float = 1.01, kernel: Any = "gaussian", sigma: Any = "tapia",
                  sigma_scale: Any = 1.0, base: float = 2, standardize: Any = "feature",
                  width_params: dict | None = None, dtype: Any = None, backend: str = "auto",
-                 eigensolver: str = "auto") -> None:
+                 eigensolver: str = "auto", method: str = "auto", random_state: Any = None,
+                 method_params: dict | None = None) -> None:
         self.alpha = alpha
         self.kernel = kernel
         self.sigma = sigma
@@ -84,6 +99,9 @@ class MatrixMI:
         self.dtype = dtype
         self.backend = backend
         self.eigensolver = eigensolver
+        self.method = method
+        self.random_state = random_state
+        self.method_params = method_params
 
     @classmethod
     def _get_param_names(cls) -> list[str]:
@@ -122,7 +140,11 @@ class MatrixMI:
         """
         plan = make_plan({"X": X, "Y": Y}, {k: v for k, v in self.get_params().items() if k in DEFAULTS})
         grams = build_grams(plan)
-        s_x, s_y, s_xy = (to_python_float(v) for v in entropies(plan, grams, [(0,), (1,), (0, 1)]))
+        values, errors = entropies(plan, grams, [(0,), (1,), (0, 1)], with_errors=True)
+        s_x, s_y, s_xy = (to_python_float(v) for v in values)
+        self.entropy_x_stderr_, self.entropy_y_stderr_, self.joint_entropy_stderr_ = errors
+        self.mi_stderr_ = math.sqrt(sum(e * e for e in errors))
+        self.method_ = plan.method
         self.entropy_x_, self.entropy_y_, self.joint_entropy_ = s_x, s_y, s_xy
         self.mi_ = s_x + s_y - s_xy
         self.sigma_x_, self.sigma_y_ = grams.sigmas

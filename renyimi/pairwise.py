@@ -17,6 +17,7 @@ threading, or on any ``executor=``; on a GPU they are stacked into batched calls
 from __future__ import annotations
 
 import itertools
+import math
 from collections.abc import Hashable, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -33,7 +34,8 @@ def pairwise_mutual_information(variables: Mapping[Hashable, Any], pairs: Any = 
                                 kernel: Any = "gaussian", sigma: Any = "tapia", sigma_scale: Any = 1.0,
                                 base: float = 2, standardize: Any = "feature", width_params: Any = None,
                                 dtype: Any = None, backend: str = "auto", eigensolver: str = "auto",
-                                executor: Any = None) -> Any:
+                                method: str = "auto", random_state: Any = None, method_params: dict | None = None,
+                                return_stderr: bool = False, executor: Any = None) -> Any:
     r"""Matrix-based Rényi mutual information (eq. 20) of many pairs, sharing each variable's work.
 
     Parameters
@@ -54,6 +56,11 @@ def pairwise_mutual_information(variables: Mapping[Hashable, Any], pairs: Any = 
     alpha, kernel, sigma, sigma_scale, base, standardize, width_params, dtype, backend, eigensolver
         Shared keyword arguments of :func:`renyimi.mutual_information`; the width settings may
         also be a tuple with one entry per variable, in the order of ``variables``.
+    method, random_state, method_params
+        Estimation method for large N (shared keyword arguments of :func:`renyimi.mutual_information`);
+        with ``method="slq"`` each variable's estimate serves every pair it is in.
+    return_stderr : bool, default False
+        Also return the standard error of every MI (Python floats; 0.0 for exact estimates).
     executor : concurrent.futures.Executor, optional
         Runs the independent entropies (one task per variable and per pair) on this executor: a
         thread or process pool, or a Dask cluster through ``distributed.Client(...).get_executor()``.
@@ -67,6 +74,8 @@ def pairwise_mutual_information(variables: Mapping[Hashable, Any], pairs: Any = 
         given (tuples); 0-d arrays of the inputs' library and device (differentiable with torch).
     entropies : dict of name to 0-d array
         Only with ``return_entropies=True``: :math:`S_\alpha` of every variable in ``variables``.
+    stderr : dict of (name, name) to float
+        Only with ``return_stderr=True`` (last): the standard error of each MI.
 
     Raises
     ------
@@ -105,13 +114,16 @@ def pairwise_mutual_information(variables: Mapping[Hashable, Any], pairs: Any = 
     if not used:  # nothing to estimate, but the settings are still checked
         check_shared_settings(settings)
         variable_specs(names, settings, overrides)
-        return ({}, {}) if return_entropies else {}
+        return ({}, *(({},) if return_entropies else ()), *(({},) if return_stderr else ())) \
+            if return_entropies or return_stderr else {}
     plan = make_plan(variables, settings, overrides=overrides, only=used)
     result = estimate_pairs(plan, pairs)
-    mi = {pair: as_result(v, plan) for pair, v in result.mi.items()}
+    out: tuple = ({pair: as_result(v, plan) for pair, v in result.mi.items()},)
     if return_entropies:
-        return mi, {n: as_result(v, plan) for n, v in result.entropies.items()}
-    return mi
+        out += ({n: as_result(v, plan) for n, v in result.entropies.items()},)
+    if return_stderr:
+        out += (result.stderr,)
+    return out if len(out) > 1 else out[0]
 
 
 @dataclass(frozen=True)
@@ -122,6 +134,7 @@ class PairwiseEstimate:
     entropies: dict
     joint_entropies: dict
     grams: GramSet
+    stderr: dict  # MI standard errors (0.0 for exact estimates)
 
 
 def estimate_pairs(plan: Plan, pairs: list[tuple]) -> PairwiseEstimate:
@@ -133,10 +146,18 @@ def estimate_pairs(plan: Plan, pairs: list[tuple]) -> PairwiseEstimate:
     joints = list(dict.fromkeys(tuple(sorted((index[a], index[b]))) for a, b in pairs))
     terms = [(i,) for i in range(len(plan.names))] + joints
     grams = build_grams(plan)
-    S = dict(zip(terms, entropies(plan, grams, terms)))
-    joint = {(a, b): S[tuple(sorted((index[a], index[b])))] for a, b in pairs}
+    values, errors = entropies(plan, grams, terms, with_errors=True)
+    S, E = dict(zip(terms, values)), dict(zip(terms, errors))
+
+    def pair_terms(a, b):
+        return (index[a],), (index[b],), tuple(sorted((index[a], index[b])))
+
+    joint = {(a, b): S[pair_terms(a, b)[2]] for a, b in pairs}
     mi = {(a, b): S[(index[a],)] + S[(index[b],)] - joint[a, b] for a, b in pairs}
-    return PairwiseEstimate(mi, {n: S[(index[n],)] for n in plan.names}, joint, grams)
+    # The terms have independent seeds; I(X;X) counts S(X) twice.
+    stderr = {(a, b): math.hypot(E[pair_terms(a, b)[0]] + E[pair_terms(a, b)[1]], E[pair_terms(a, b)[2]])
+              if a == b else math.sqrt(sum(E[t] ** 2 for t in pair_terms(a, b))) for a, b in pairs}
+    return PairwiseEstimate(mi, {n: S[(index[n],)] for n in plan.names}, joint, grams, stderr)
 
 
 def _check_variables(variables: Any) -> list:

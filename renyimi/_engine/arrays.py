@@ -12,7 +12,15 @@ from typing import Any
 import array_api_compat
 import numpy as np
 
-__all__ = ["device", "get_namespace", "is_numpy_namespace", "library_name", "resolve_dtype", "to_numpy", "to_python_float"]
+__all__ = [
+    "device",
+    "get_namespace",
+    "is_numpy_namespace",
+    "library_name",
+    "resolve_dtype",
+    "to_numpy",
+    "to_python_float",
+]
 
 #: The device an array lives on (array-api-compat works for NumPy, CuPy and torch alike).
 device = array_api_compat.device

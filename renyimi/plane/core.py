@@ -134,8 +134,9 @@ class InformationPlane:
         ``ValueError``.
     base : float, default 2
         Logarithm base of every MI (2: bits).
-    dtype, backend, eigensolver
-        Shared estimator settings (see :func:`renyimi.mutual_information`).
+    dtype, backend, eigensolver, method, random_state, method_params
+        Shared estimator settings (see :func:`renyimi.mutual_information`); ``method="slq"`` (or
+        ``"auto"`` above N = 4096) estimates large evaluation batches stochastically.
 
     Attributes
     ----------
@@ -186,13 +187,15 @@ class InformationPlane:
                  sigma: Any = "tapia", sigma_scale: float = 1.0, standardize: Any = "feature",
                  width_params: dict | None = None, overrides: Mapping[str, Mapping[str, Any]] | None = None,
                  base: float = 2, dtype: Any = None, backend: str = "auto",
-                 eigensolver: str = "auto") -> None:
+                 eigensolver: str = "auto", method: str = "auto", random_state: Any = None,
+                 method_params: dict | None = None) -> None:
         # Stored as given and validated when the plane measures (scikit-learn's rule).
         self.settings = {
             "alpha": alpha, "base": base, "kernel": kernel, "sigma": sigma, "sigma_scale": sigma_scale,
             "standardize": standardize, "width_params": None if width_params is None else dict(width_params),
             "overrides": {} if overrides is None else overrides, "dtype": dtype, "backend": backend,
-            "eigensolver": eigensolver,
+            "eigensolver": eigensolver, "method": method, "random_state": random_state,
+            "method_params": method_params,
         }
         self.output = output
         self._n_encoder = None if n_encoder is None else self._check_n_encoder(n_encoder, None)
