@@ -20,7 +20,7 @@ from ._engine import eigen, gram
 from ._engine.arrays import to_python_float
 from ._engine.spectral import entropy_from_eigenvalues, renyi_entropy, uses_eigenvalues
 from ._plan import Plan
-from ._validation import check_memory
+from ._validation import check_memory, check_slq_memory
 from .kernels import get_kernel
 from .width import get_width_rule
 
@@ -63,7 +63,13 @@ def _variable_gram(item: tuple, plan: Plan) -> tuple[Any, float | None]:
     xp, ctx = plan.context.xp, plan.context
     if spec.precomputed:
         return gram.normalize_gram(X, xp), None
-    check_memory(X.shape[0], ctx.itemsize, X)
+    if plan.method == "exact":
+        check_memory(X.shape[0], ctx.itemsize, X)
+    else:
+        from ._engine.slq import default_controls
+
+        check_slq_memory(X.shape[0], ctx.itemsize, X, {**default_controls(X.shape[0], plan.alpha),
+                                                        **plan.method_params})
     rule = spec.sigma
     if isinstance(rule, str):
         out = get_width_rule(rule)(X, xp=xp, standardize=spec.standardize, sample_shape=sample_shape,

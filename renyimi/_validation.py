@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import math
 import numbers
-import os
 from typing import Any
 
 __all__ = [
@@ -128,38 +127,38 @@ def check_same_n_samples(arrays: dict[str, Any]) -> int:
 
 def check_memory(n: int, itemsize: int, x: Any, *, copies: int = _GRAM_COPIES) -> None:
     """Refuse to allocate N x N matrices that cannot fit in the memory of ``x``'s device."""
+    from ._engine.operators import available_bytes
+
     needed = copies * n * n * itemsize
-    available = _available_bytes(x)
+    available = available_bytes(x)
     if available is not None and needed > available:
         raise MemoryError(
             f"Estimating with n_samples={n} needs about {needed / 2**30:.1f} GiB "
             f"({copies} matrices of {n}x{n} of {itemsize}-byte floats) but only "
-            f"{available / 2**30:.1f} GiB is available. Use fewer samples (e.g. average over batches "
-            f"of 512-4096), or dtype='float32' to halve it."
+            f"{available / 2**30:.1f} GiB is available. Use method='slq' (matrix-free for Gaussian kernels: "
+            f"no N x N matrix is stored), fewer samples (e.g. average over batches of 512-4096), or "
+            f"dtype='float32' to halve it."
         )
 
 
-def _available_bytes(x: Any) -> int | None:
-    device = str(getattr(x, "device", "cpu"))
-    if "cuda" in device or type(x).__module__.startswith("cupy"):
-        return _gpu_free_bytes(x)
-    try:
-        return os.sysconf("SC_AVPHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
-    except (ValueError, OSError, AttributeError):  # not POSIX: no cheap portable answer
-        return None
+def check_slq_memory(n: int, itemsize: int, x: Any, controls: dict[str, int]) -> None:
+    """Refuse a stochastic (SLQ) estimate whose N-long work vectors cannot fit in ``x``'s device memory.
 
+    The deflation keeps ``block * (krylov_steps + 1)`` vectors and their products, and the Lanczos
+    runs ``n_probes * n_lanczos`` (all probes advance together), each vector N floats.
+    """
+    from ._engine.operators import available_bytes
 
-def _gpu_free_bytes(x: Any) -> int | None:
-    try:
-        if type(x).__module__.startswith("cupy"):
-            import cupy
-
-            return int(cupy.cuda.Device(x.device.id).mem_info[0])
-        import torch
-
-        return int(torch.cuda.mem_get_info(x.device)[0])
-    except Exception:  # pragma: no cover - depends on the driver
-        return None
+    deflation = 2 * controls["block"] * (controls["krylov_steps"] + 1)
+    vectors = deflation + controls["n_probes"] * (controls["n_lanczos"] + 4)
+    needed = vectors * n * itemsize
+    available = available_bytes(x)
+    if available is not None and needed > available:
+        raise MemoryError(
+            f"Estimating with n_samples={n} and method='slq' needs about {needed / 2**30:.1f} GiB for {vectors} "
+            f"work vectors but only {available / 2**30:.1f} GiB is available. Lower method_params "
+            f"(n_probes, n_lanczos, block, krylov_steps), use dtype='float32', or fewer samples."
+        )
 
 
 def _check_numeric(x: Any, name: str, xp: Any) -> None:

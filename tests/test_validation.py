@@ -128,7 +128,7 @@ def test_precomputed_gram_checks(rng):
 
 
 def test_memory_is_checked_before_allocating(monkeypatch, rng):
-    monkeypatch.setattr(_validation, "_available_bytes", lambda x: 10_000)
+    monkeypatch.setattr("renyimi._engine.operators.available_bytes", lambda x: 10_000)
     with pytest.raises(MemoryError, match=r"n_samples=100 needs about .* GiB .* only .* available"):
         renyimi.matrix_entropy(rng.normal(size=(100, 2)))
 
@@ -137,7 +137,10 @@ def test_huge_n_refused_without_allocating():
     # 3e6 samples of one feature: the N x N matrices would need ~288 TB.
     x = np.zeros((3_000_000, 1))
     with pytest.raises(MemoryError, match="n_samples=3000000"):
-        renyimi.matrix_entropy(x)
+        renyimi.matrix_entropy(x, method="exact")
+    # The stochastic method stores no N x N matrix, but its Lanczos vectors still scale with N.
+    with pytest.raises(MemoryError, match="n_samples=3000000.*method='slq'"):
+        renyimi.matrix_entropy(x, method="slq", method_params={"n_probes": 3000})
 
 
 def test_total_correlation_needs_two_variables(xy):
