@@ -114,6 +114,10 @@ _API_MODULES = [
      "torch models (needs ``renyimi[torch]``)."),
     ("renyimi.theory", "Autoencoder theory", "The theoretical information plane of autoencoders and "
      "diagnostics of measured planes; see :doc:`/theory`."),
+    ("renyimi.stats", "Statistics", "Independence test, bias-corrected and normalised mutual information, "
+     "confidence intervals; see :doc:`/testing_dependence`."),
+    ("renyimi.distributed", "Dask", "Information planes from stored activations and Gram matrices as Dask arrays "
+     "(needs ``renyimi[dask]``); see :doc:`/cluster`."),
     ("renyimi.datasets", "Data sets", "MNIST and Fashion-MNIST loaders."),
 ]
 

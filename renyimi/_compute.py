@@ -114,7 +114,7 @@ def _slq_entropies(plan: Plan, grams: GramSet, terms: list[Term]) -> tuple[list,
     """Deflated stochastic Lanczos quadrature per term (renyimi._engine.slq), one seed per term."""
     seeds = plan.seed.spawn(len(terms))  # independent of the order or place the terms run in
     task = functools.partial(slq_term_entropy, alpha=plan.alpha, base=plan.base, controls=plan.method_params)
-    jobs = ([grams.grams[k] for k in t] for t in terms)
+    jobs = [[grams.grams[k] for k in t] for t in terms]  # a list: Dask's executor does not map iterators
     mapped = plan.executor.map(task, jobs, seeds) if plan.executor is not None else map(task, jobs, seeds)
     out = list(mapped)
     xp = plan.context.xp
@@ -154,7 +154,7 @@ def _entropies(plan: Plan, grams: GramSet, terms: list[Term]) -> list:
         if solver == "auto" and ctx.library == "numpy":
             solver = eigen.auto_solver(plan.n_samples, mats[0].dtype, single_threaded=True)
         task = functools.partial(_remote_term_entropy, alpha=alpha, base=base, solver=solver)
-        return list(plan.executor.map(task, ([mats[k] for k in t] for t in terms)))
+        return list(plan.executor.map(task, [[mats[k] for k in t] for t in terms]))  # Dask maps lists only
     if not uses_eigenvalues(alpha):
         return [term_entropy([mats[k] for k in t], alpha, base, xp=xp) for t in terms]
     if ctx.on_gpu:

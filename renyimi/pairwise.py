@@ -25,7 +25,8 @@ from typing import Any
 from ._compute import GramSet, as_result, build_grams, entropies
 from ._plan import DEFAULTS, VARIABLE_SETTINGS, Plan, check_shared_settings, make_plan, variable_specs
 
-__all__ = ["VARIABLE_SETTINGS", "PairwiseEstimate", "estimate_pairs", "pairwise_mutual_information"]
+# estimate_pairs and PairwiseEstimate are the engine behind InformationPlane.measure, not public API.
+__all__ = ["VARIABLE_SETTINGS", "pairwise_mutual_information"]
 
 
 def pairwise_mutual_information(variables: Mapping[Hashable, Any], pairs: Any = None, *,
