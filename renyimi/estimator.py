@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import inspect
 import math
+import numbers
 from typing import Any
 
 from ._compute import build_grams, entropies
@@ -51,6 +52,10 @@ class MatrixMI:
     method_params : dict, optional
         Accuracy controls of ``method="slq"`` (``rank``, ``block``, ``krylov_steps``, ``n_probes``,
         ``n_lanczos``).
+    n_permutations : int, default 0
+        If positive, :meth:`fit` also runs a permutation test of independence with this many
+        permutations of Y (drawn from ``random_state``), as :func:`renyimi.independence_test` does:
+        only the joint entropy is recomputed per permutation. Needs exact estimates.
 
     Attributes
     ----------
@@ -67,6 +72,14 @@ class MatrixMI:
         Number of samples N; the estimates lie in :math:`[0, \log_b N]`.
     method_ : str
         The method used, ``"exact"`` or ``"slq"`` (``method="auto"`` resolved for this N).
+    pvalue_ : float
+        With ``n_permutations > 0``: the permutation p-value :math:`(1 + \#\{I_\pi \ge I\})/(1 + B)`.
+    null_mean_, null_std_ : float
+        With ``n_permutations > 0``: mean and standard deviation of the MI under independence
+        (permuted Y), in units of ``base``.
+    mi_corrected_ : float
+        With ``n_permutations > 0``: ``mi_ - null_mean_``, the MI above what independent variables of
+        the same marginals reach at this N and width (bias-corrected MI).
     mi_stderr_, entropy_x_stderr_, entropy_y_stderr_, joint_entropy_stderr_ : float
         Standard errors of the estimates (0.0 when exact; with ``"slq"`` from the spread over probes
         and the Lanczos truncation, see the "Large samples" page). The MI's combines the three
@@ -88,7 +101,7 @@ class MatrixMI:
                  sigma_scale: Any = 1.0, base: float = 2, standardize: Any = "feature",
                  width_params: dict | None = None, dtype: Any = None, backend: str = "auto",
                  eigensolver: str = "auto", method: str = "auto", random_state: Any = None,
-                 method_params: dict | None = None) -> None:
+                 method_params: dict | None = None, n_permutations: int = 0) -> None:
         self.alpha = alpha
         self.kernel = kernel
         self.sigma = sigma
@@ -102,6 +115,7 @@ class MatrixMI:
         self.method = method
         self.random_state = random_state
         self.method_params = method_params
+        self.n_permutations = n_permutations
 
     @classmethod
     def _get_param_names(cls) -> list[str]:
@@ -149,7 +163,33 @@ class MatrixMI:
         self.mi_ = s_x + s_y - s_xy
         self.sigma_x_, self.sigma_y_ = grams.sigmas
         self.n_samples_ = plan.n_samples
+        if self.n_permutations:
+            self._permutation_test(plan, grams)
         return self
+
+    def _permutation_test(self, plan: Any, grams: Any) -> None:
+        from ._engine import eigen, permutation
+
+        b = self.n_permutations
+        if isinstance(b, bool) or not isinstance(b, numbers.Integral) or b < 0:
+            raise ValueError(f"n_permutations must be a non-negative integer (0: no test); got n_permutations={b!r}.")
+        if plan.method != "exact":
+            raise ValueError("n_permutations needs exact Gram matrices, but method resolved to 'slq' for "
+                             f"n_samples={plan.n_samples}; pass method='exact' or use fewer samples.")
+        A, B = grams.grams
+        xp, n = plan.context.xp, plan.n_samples
+        perms = permutation.draw_permutations(n, int(b), plan.seed.spawn(1)[0])
+        workers = eigen.concurrent_workers(n, int(b)) if plan.context.library == "numpy" else 1
+        solver = plan.eigensolver
+        if solver == "auto" and plan.context.library == "numpy":
+            solver = eigen.auto_solver(n, A.dtype, single_threaded=workers > 1)
+        with eigen.thread_limit():
+            joint = permutation.permuted_joint_entropies(A, B, perms, plan.alpha, xp, plan.base, solver=solver,
+                                                         workers=workers)
+        null = self.entropy_x_ + self.entropy_y_ - joint
+        self.pvalue_ = permutation.permutation_pvalue(self.mi_, null)
+        self.null_mean_, self.null_std_ = float(null.mean()), float(null.std(ddof=1)) if b > 1 else 0.0
+        self.mi_corrected_ = self.mi_ - self.null_mean_
 
     @property
     def max_value_(self) -> float:

@@ -90,3 +90,20 @@ def test_public_surface():
         assert getattr(renyimi, name) is not None
     with pytest.raises(AttributeError, match="no attribute 'nope'"):
         renyimi.nope  # noqa: B018
+
+
+def test_permutation_test_attributes_match_independence_test(rng):
+    x, y = correlated_gaussians(rng, 80, 2, 0.6)
+    est = MatrixMI(n_permutations=99, random_state=3).fit(x, y)
+    # The null from explicitly permuted Y through the functional API (the definition).
+    perms = np.random.default_rng(np.random.SeedSequence(3).spawn(1)[0]).permuted(
+        np.broadcast_to(np.arange(80), (99, 80)), axis=1)
+    null = np.array([float(renyimi.mutual_information(x, y[p])) for p in perms])
+    assert est.null_mean_ == pytest.approx(null.mean(), abs=1e-9)
+    assert est.pvalue_ == pytest.approx((1 + np.sum(null >= est.mi_ - 1e-12)) / 100)
+    assert est.pvalue_ == pytest.approx(0.01)  # rho = 0.6 at N = 80: no permutation comes close
+    assert est.mi_corrected_ == pytest.approx(est.mi_ - null.mean(), abs=1e-9)
+    independent = MatrixMI(n_permutations=49, random_state=0).fit(x, rng.normal(size=(80, 2)))
+    assert independent.pvalue_ > 0.05 and abs(independent.mi_corrected_) < 3 * independent.null_std_
+    with pytest.raises(ValueError, match="n_permutations must be"):
+        MatrixMI(n_permutations=-1).fit(x, y)
