@@ -39,7 +39,7 @@ method : {"auto", "exact", "slq"}, default "auto"
     ``"exact"``: eigenvalues (or the exact matrix-product shortcuts for alpha = 2, 3, 4);
     ``"slq"``: deflated stochastic Lanczos quadrature with a control variate, matrix-free for
     Gaussian kernels (no N x N matrix is stored: N = 100 000 fits in a few GB); ``"auto"``: exact up
-    to N = 4096, SLQ above (measured crossover; see the "Large samples" page). SLQ results are not
+    to N = 8192, SLQ above (measured crossover; see the "Large samples" page). SLQ results are not
     differentiable.
 random_state : None, int, numpy.random.SeedSequence or numpy.random.Generator
     Randomness of ``method="slq"`` (the same seed gives the same result); ignored by exact solves.

@@ -46,7 +46,7 @@ class MatrixMI:
         Eigenvalue routine for NumPy input (see :func:`renyimi.mutual_information`).
     method : {"auto", "exact", "slq"}, default "auto"
         Exact eigenvalues, or deflated stochastic Lanczos quadrature (matrix-free for Gaussian
-        kernels); ``"auto"`` is exact up to N = 4096 (see :func:`renyimi.mutual_information`).
+        kernels); ``"auto"`` is exact up to N = 8192 (see :func:`renyimi.mutual_information`).
     random_state : None, int, numpy.random.SeedSequence or numpy.random.Generator
         Randomness of ``method="slq"``.
     method_params : dict, optional

@@ -100,3 +100,12 @@ def test_bad_method_settings_are_refused(xy):
         renyimi.matrix_entropy(x, method="slq", method_params={"n_probes": 0})
     with pytest.raises(ValueError, match="random_state must be"):
         renyimi.matrix_entropy(x, method="slq", method_params=FAST, random_state="seed")
+
+
+def test_documented_auto_threshold_is_the_one_used():
+    from renyimi._engine import slq
+
+    assert _plan.slq_threshold() == slq.auto_threshold
+    import renyimi._measures as measures
+
+    assert f"to N = {slq.auto_threshold}, SLQ above" in measures.__doc__

@@ -136,7 +136,7 @@ class InformationPlane:
         Logarithm base of every MI (2: bits).
     dtype, backend, eigensolver, method, random_state, method_params
         Shared estimator settings (see :func:`renyimi.mutual_information`); ``method="slq"`` (or
-        ``"auto"`` above N = 4096) estimates large evaluation batches stochastically.
+        ``"auto"`` above N = 8192) estimates large evaluation batches stochastically.
 
     Attributes
     ----------
