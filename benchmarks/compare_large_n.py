@@ -219,7 +219,7 @@ def _peak_rss_gib():
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20
 
 
-def run_case(name, seeds, *, dense_max=32768, controls=None):
+def run_case(name, seeds, *, dense_max=32768, controls=None, ops=("x", "y", "xy")):
     """SLQ estimates of S(X), S(Y), S(X, Y) for each seed; returns a JSON-able dict (run in a subprocess)."""
     from renyimi._engine.operators import GaussianOperator, dense_gaussian_operator, joint_gaussian_operator
     from renyimi._engine.slq import default_controls, prepare
@@ -231,7 +231,7 @@ def run_case(name, seeds, *, dense_max=32768, controls=None):
     out = {"case": name, "n": n, "dense": dense, "controls": controls, "seeds": {}}
     res = {seed: {"time_s": 0.0, "wall_s": 0.0, "build_s": 0.0, "products": 0, "S": {}} for seed in seeds}
     # Timings are process CPU seconds (all threads): the shared machine's load changes wall time many-fold.
-    for key in ("x", "y", "xy"):
+    for key in ops:
         c0 = time.process_time()
         if dense:
             Z = {"x": Zx, "y": Zy, "xy": np.hstack([Zx, Zy])}[key]
@@ -291,7 +291,10 @@ def make_table(results, ref):
             worst = [0.0] * 4
             stderrs = []
             times = []
-            for sres in res["seeds"].values():
+            complete = [r for r in res["seeds"].values() if all(k in r["S"] for k in ("x", "y", "xy"))]
+            if not complete:
+                continue
+            for sres in complete:
                 S = [sres["S"][k][alpha] for k in ("x", "y", "xy")]
                 errs = [S[i][0] - exact[i] for i in range(3)]
                 errs.append(errs[0] + errs[1] - errs[2])
@@ -301,10 +304,36 @@ def make_table(results, ref):
             t_slq = max(times)
             t_exact = extrapolated_exact_s(ref, n)
             t_note = f"{t_exact:.0f}" + ("" if n == ref["n"] else f" (N³ from {ref['n']})")
-            rows.append(f"| {name} | {n} | {mi_exact:.4f} | {alpha} | " + ", ".join(f"{w:.4f}" for w in worst)
+            rows.append(f"| {name} ({len(complete)} seeds) | {n} | {mi_exact:.4f} | {alpha} | "
+                        + ", ".join(f"{w:.4f}" for w in worst)
                         + f" | {max(stderrs):.4f} | {t_slq:.1f} | {t_note} | {t_exact / t_slq:.0f}x "
                         f"| {res['peak_rss_gib']:.2f} |")
     return "\n".join(rows)
+
+
+def _parse_run_log(path):
+    """The JSON line of a finished `run`, or (unfinished) its per-matrix progress lines."""
+    import ast
+
+    lines = path.read_text().strip().splitlines()
+    try:
+        return json.loads(lines[-1])
+    except (json.JSONDecodeError, IndexError):
+        pass
+    res = {"case": None, "n": None, "seeds": {}, "peak_rss_gib": float("nan")}
+    last_time = {}
+    for line in lines:
+        parts = line.split(" ", 5)
+        if len(parts) < 6 or parts[4] != "cpu-s":
+            continue
+        case, seed, key, cum = parts[0], parts[1], parts[2], float(parts[3])
+        res["case"] = case
+        sres = res["seeds"].setdefault(seed, {"time_s": 0.0, "S": {}})
+        sres["time_s"] += cum - last_time.get(seed, 0.0)
+        last_time[seed] = cum
+        sres["S"][key] = {k: list(v) if isinstance(v, tuple) else v for k, v in ast.literal_eval(parts[5]).items()}
+    res["n"] = exact_case(res["case"])[1]["n"]
+    return res
 
 
 def main(argv=None):
@@ -316,6 +345,7 @@ def main(argv=None):
     p_run.add_argument("--case", required=True)
     p_run.add_argument("--seeds", type=int, default=3)
     p_run.add_argument("--first-seed", type=int, default=0, help="seeds first-seed .. first-seed + seeds - 1")
+    p_run.add_argument("--ops", default="x,y,xy", help="which matrices (split a case over processes)")
     p_run.add_argument("--controls", default="{}", help="JSON dict overriding default_controls(n)")
     p_table = sub.add_parser("table", help="run every case in its own process and write the markdown table")
     p_table.add_argument("--cases", default="mnist5k,flat,decay,grid16384,grid32768")
@@ -329,15 +359,23 @@ def main(argv=None):
         out = Path(args.out)
         data = json.loads((out / "results.json").read_text())
         done = {r["case"] for r in data["results"]}
+        fresh = {}
         for log in args.logs:
-            res = json.loads(Path(log).read_text().strip().splitlines()[-1])
-            same = [r for r in data["results"] if r["case"] == res["case"]]
-            if res["case"] in done or not same:  # a fresh case (or a re-run) replaces what was there
+            res = _parse_run_log(Path(log))
+            if res["case"] in done:
                 data["results"] = [r for r in data["results"] if r["case"] != res["case"]]
+                done.discard(res["case"])
+            if res["case"] not in fresh:
+                fresh[res["case"]] = res
                 data["results"].append(res)
-            else:  # seeds of one case run in separate processes: merge them
-                same[0]["seeds"].update(res["seeds"])
-                same[0]["peak_rss_gib"] = max(same[0]["peak_rss_gib"], res["peak_rss_gib"])
+                continue
+            # The same case split over processes (seeds, or matrices with --ops): merge per seed and matrix.
+            into = fresh[res["case"]]
+            for seed, sres in res["seeds"].items():
+                tgt = into["seeds"].setdefault(seed, {"time_s": 0.0, "S": {}})
+                tgt["time_s"] += sres["time_s"]
+                tgt["S"].update(sres["S"])
+            into["peak_rss_gib"] = max(into["peak_rss_gib"], res["peak_rss_gib"])
         (out / "results.json").write_text(json.dumps(data, indent=1))
         table = make_table(data["results"], data["exact_reference"])
         (out / "table.txt").write_text(table + "\n")
@@ -348,7 +386,7 @@ def main(argv=None):
     elif args.cmd == "run":
         exact_case(args.case)
         res = run_case(args.case, range(args.first_seed, args.first_seed + args.seeds),
-                       controls=json.loads(args.controls))
+                       controls=json.loads(args.controls), ops=tuple(args.ops.split(",")))
         print(json.dumps(res))
     else:
         import subprocess
