@@ -308,9 +308,10 @@ def figure(path: Path) -> None:
                 label="permutation null")
         ax.axvline(res.statistic, color="C3", linewidth=2, label="observed MI")
         ax.axvline(res.null_mean, color="0.2", linestyle="--", linewidth=1, label="null mean")
-        p = f"{res.pvalue:.2g}" if res.pvalue > 1e-3 else f"{res.pvalue:.1e}"
+        smallest = 1 / (1 + res.n_permutations)
+        p = f"1/{1 + res.n_permutations} (smallest possible)" if res.pvalue == smallest else f"{res.pvalue:.2g}"
         ax.set_title(f"{title}\n$I$ = {res.statistic:.3f} bits, p = {p}", fontsize=10)
-        ax.set_xlabel("matrix-based MI $I_{1.01}$ (bits)")
+        ax.set_xlabel("matrix-based MI $I_{1.01}$ (bits), $\\gamma$ = 1.5")
         ax.spines[["top", "right"]].set_visible(False)
     axes[0].set_ylabel("permutations")
     axes[1].legend(frameon=False, fontsize=8, loc="upper right")
