@@ -15,10 +15,11 @@ thresholds fixed there before any run) and writes, into ``--out``:
 Scales (``--scale``):
 
 ``quick`` (default)
-    QUICK_DOC_TIME 3 seeds; autoencoder 784-256-128-64-K (narrower than the paper's); 50 epochs of the
-    3 976 embedded training digits (1 990 iterations); the planes (K = 2, 32) measured at 14 log-spaced
-    iterations on 2 disjoint batches of 512 test digits; the sweep K in {2, 4, 8, 16, 32}; correlated
-    Gaussians with 10 runs per point.
+    measured: about 6 min on 2 idle cores (662 s of CPU time; the shared development machine, at load
+    average ~25, took 41 min of wall time; see docs/examples.md). 3 seeds; autoencoder 784-256-128-64-K
+    (narrower than the paper's); 50 epochs of the 3 976 embedded training digits (1 990 iterations); the
+    planes (K = 2, 32) measured at 14 log-spaced iterations on 2 disjoint batches of 512 test digits; the
+    sweep K in {2, 4, 8, 16, 32}; correlated Gaussians with 10 runs per point.
 ``medium``
     5 seeds, 784-1000-500-250-K, 20 000 iterations, 40 measured iterations on up to 10 disjoint test
     batches of 512, the sweep K in {2, 4, 6, 8, 10, 13, 16, 24, 32}, 50 runs per Gaussian point. Hours
