@@ -297,3 +297,21 @@ def test_plot_information_plane_draws_standard_errors():
     assert half_widths == sorted(np.round(expected.ravel(), 12))
     with pytest.raises(ValueError, match="errors"):
         plot_information_plane(plane, errors="sem")
+
+
+# --------------------------------------------------------------------------- the validation script
+
+
+def test_validation_script_quick_smoke(tmp_path):
+    pytest.importorskip("hyppo")
+    import importlib.util
+    from pathlib import Path
+
+    path = Path(__file__).resolve().parents[1] / "benchmarks" / "compare_independence.py"
+    spec = importlib.util.spec_from_file_location("compare_independence", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    for what in ("power", "level", "table"):
+        module.main([what, "--quick", "--out", str(tmp_path)])
+    text = (tmp_path / "tables.md.inc").read_text()
+    assert "| linear |" in text and "Dcorr" in text and "Type-I error" in text
