@@ -97,6 +97,10 @@ def test_torch_path_equals_numpy_path():
         expected = permuted_joint_entropies(A, B, perms, alpha, np, 2.0)
         got = permuted_joint_entropies(tA, tB, perms, alpha, renyimi._engine.arrays.get_namespace({"A": tA})[0], 2.0)
         np.testing.assert_allclose(got, expected, atol=1e-9)
+    on_numpy = independence_test(X, Y, n_permutations=20, random_state=0)
+    on_torch = independence_test(torch.from_numpy(X), torch.from_numpy(Y), n_permutations=20, random_state=0)
+    np.testing.assert_allclose(on_torch.null_distribution, on_numpy.null_distribution, atol=1e-9)
+    assert on_torch.pvalue == on_numpy.pvalue
 
 
 def test_permutations_are_uniform_and_reproducible():
