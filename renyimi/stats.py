@@ -273,7 +273,7 @@ def independence_test(X: Any, Y: Any, *, n_permutations: int = 1000, random_stat
     [2]_. Each variable's Gram matrix is built once; a permutation of Y permutes the rows and
     columns of its Gram matrix, so only the joint entropy is recomputed, by eigenvalues (one
     problem per permutation, concurrent on the CPU, batched on a GPU) or, at ``alpha=2``, in
-    :math:`O(N^2)` without eigenvalues (:mod:`renyimi._engine.permutation`).
+    :math:`O(N^2)` without eigenvalues (see the Testing dependence page).
 
     Parameters
     ----------
