@@ -149,13 +149,14 @@ def get_width_rule(name: str) -> WidthRule:
 
 def standardize_features(X: Any, xp: Any, standardize: Any = "feature", *, epsilon: float = 0.0,
                          sample_shape: tuple[int, ...] | None = None) -> Any:
-    r"""Standardise the features of ``X`` (eq. 29 of Tapia & Estévez 2020): divide by the std.
+    r"""Standardise the features of ``X`` (eq. 29 of Tapia & Estévez 2020): centre, divide by the std.
 
-    .. math:: x_j \leftarrow \frac{x_j}{\sqrt{\hat\sigma_j^2 + \varepsilon}}
+    .. math:: x_j \leftarrow \frac{x_j - \bar x_j}{\sqrt{\hat\sigma_j^2 + \varepsilon}}
 
-    Variances are population variances (``ddof=0``) over the samples and, when ``standardize`` pools
-    them, over every feature of a group (as batch normalisation does). The paper also centres, which
-    changes no distance, so it is left out.
+    Means and variances (population, ``ddof=0``) are over the samples and, when ``standardize`` pools
+    them, over every feature of a group (as batch normalisation does). Centering changes no distance
+    but keeps large offsets from costing precision; the standard deviation is computed scaled by the
+    largest deviation, so features of size 1e-300 or 1e300 standardise exactly like features of size 1.
 
     Parameters
     ----------
@@ -189,9 +190,9 @@ def standardize_features(X: Any, xp: Any, standardize: Any = "feature", *, epsil
     >>> from renyimi.width import standardize_features
     >>> X = np.array([[1.0, 5.0, 0.0], [3.0, 5.0, 1e-9], [5.0, 5.0, 2e-9]])
     >>> standardize_features(X, np).round(6)  # the constant middle column becomes 0
-    array([[0.612372, 0.      , 0.      ],
-           [1.837117, 0.      , 1.224745],
-           [3.061862, 0.      , 2.44949 ]])
+    array([[-1.224745,  0.      , -1.224745],
+           [ 0.      ,  0.      ,  0.      ],
+           [ 1.224745,  0.      ,  1.224745]])
     """
     return _standardize(X, xp, standardize, epsilon, sample_shape)[0]
 
@@ -203,25 +204,44 @@ def _standardize(X: Any, xp: Any, standardize: Any, epsilon: float,
     if standardize is None:
         return X, d
     if isinstance(standardize, str) and standardize == "feature":
-        var = xp.mean((X - xp.mean(X, axis=0)) ** 2, axis=0)
+        centred = X - xp.mean(X, axis=0)
         live = xp.max(X, axis=0) > xp.min(X, axis=0)
         n_live = int(xp.sum(xp.astype(live, xp.int64)))
-        return xp.where(live, X / xp.sqrt(xp.where(live, var, 1.0) + epsilon), 0.0), n_live
+        peak = xp.where(live, xp.max(xp.abs(centred), axis=0), 1.0)
+        mean_square = xp.where(live, xp.mean((centred / peak) ** 2, axis=0), 1.0)
+        return xp.where(live, _divide_by_std(centred, peak, mean_square, epsilon, xp), 0.0), n_live
     groups = _feature_groups(standardize, d, sample_shape)
     index = [0] * d
-    scales, live, n_live = [], [], 0
+    means, peaks, mean_squares, live, n_live = [], [], [], [], 0
+    one = xp.asarray(1.0, dtype=X.dtype, device=_device(X))
     for g, cols in enumerate(groups):
         block = X if len(cols) == d else xp.take(X, xp.asarray(cols, device=_device(X)), axis=1)
         alive = bool(xp.max(block) > xp.min(block))
-        var = xp.mean((block - xp.mean(block)) ** 2) if alive else xp.asarray(1.0, dtype=X.dtype, device=_device(X))
-        scales.append(xp.sqrt(var + epsilon))
+        means.append(xp.mean(block))
+        block = block - means[-1]
+        peak = xp.max(xp.abs(block)) if alive else one
+        peaks.append(peak)
+        mean_squares.append(xp.mean((block / peak) ** 2) if alive else one)
         live.append(alive)
         n_live += len(cols) if alive else 0
         for c in cols:
             index[c] = g
-    per_feature = xp.take(xp.stack(scales), xp.asarray(index, device=_device(X)))
+    where = xp.asarray(index, device=_device(X))
+    peak, mean_square = xp.take(xp.stack(peaks), where), xp.take(xp.stack(mean_squares), where)
     alive_feature = xp.asarray([live[g] for g in index], device=_device(X))
-    return xp.where(alive_feature, X / per_feature, 0.0), n_live
+    centred = X - xp.take(xp.stack(means), where)
+    return xp.where(alive_feature, _divide_by_std(centred, peak, mean_square, epsilon, xp), 0.0), n_live
+
+
+def _divide_by_std(centred: Any, peak: Any, mean_square: Any, epsilon: float, xp: Any) -> Any:
+    r"""``centred`` divided by :math:`\sqrt{\hat\sigma^2 + \varepsilon}`, computed without under- or overflow.
+
+    :math:`\hat\sigma = p\sqrt{\overline{(c/p)^2}}` with :math:`p = \max|c|`, so features of size 1e-300 or
+    1e300 standardise as well as features of size 1.
+    """
+    if epsilon == 0:
+        return (centred / peak) / xp.sqrt(mean_square)
+    return centred / xp.hypot(peak * xp.sqrt(mean_square), xp.asarray(math.sqrt(epsilon), dtype=centred.dtype))
 
 
 def _feature_groups(standardize: Any, d: int, sample_shape: tuple[int, ...] | None) -> list[list[int]]:

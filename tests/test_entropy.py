@@ -286,12 +286,23 @@ def test_standardize_options(rng):
     z = standardize_features(x, np, "feature", epsilon=0.0)
     assert np.allclose(z.std(axis=0), 1.0)
     p = standardize_features(x, np, "pooled", epsilon=0.0)
-    assert np.allclose(p, x / x.std())
+    assert np.allclose(p, (x - x.mean()) / x.std())  # centred: distances are unchanged, round-off smaller
     imgs = rng.normal(size=(50, 2, 3, 3)) * np.array([1.0, 10.0])[None, :, None, None]
     c = standardize_features(imgs.reshape(50, -1), np, "channel", epsilon=0.0, sample_shape=(2, 3, 3))
     assert np.allclose(c.reshape(50, 2, 9).std(axis=(0, 2)), 1.0)
     g = standardize_features(x, np, [0, 0, 0, 1, 1, 1], epsilon=0.0)
-    assert np.allclose(g[:, :3], x[:, :3] / x[:, :3].std()) and np.allclose(g[:, 3:], x[:, 3:] / x[:, 3:].std())
+    a, b = x[:, :3], x[:, 3:]
+    assert np.allclose(g[:, :3], (a - a.mean()) / a.std()) and np.allclose(g[:, 3:], (b - b.mean()) / b.std())
+
+
+@pytest.mark.parametrize("scale", [1e-300, 1e-160, 1e160, 1e300])
+def test_standardisation_neither_underflows_nor_overflows(rng, scale):
+    # The variance of features of size 1e-300 underflows and of 1e300 overflows when squared directly.
+    x = rng.normal(size=(100, 3))
+    with np.errstate(all="raise"):
+        assert float(renyimi.matrix_entropy(x * scale)) == pytest.approx(float(renyimi.matrix_entropy(x)), abs=1e-9)
+        assert float(renyimi.matrix_entropy(x * scale, standardize="pooled")) == pytest.approx(
+            float(renyimi.matrix_entropy(x, standardize="pooled")), abs=1e-9)
 
 
 def test_constant_features_do_not_produce_nan(rng):
