@@ -375,7 +375,8 @@ def main(argv=None):
                 tgt = into["seeds"].setdefault(seed, {"time_s": 0.0, "S": {}})
                 tgt["time_s"] += sres["time_s"]
                 tgt["S"].update(sres["S"])
-            into["peak_rss_gib"] = max(into["peak_rss_gib"], res["peak_rss_gib"])
+            peaks = [p for p in (into["peak_rss_gib"], res["peak_rss_gib"]) if not math.isnan(p)]
+            into["peak_rss_gib"] = max(peaks, default=float("nan"))  # unfinished logs carry no peak
         (out / "results.json").write_text(json.dumps(data, indent=1))
         table = make_table(data["results"], data["exact_reference"])
         (out / "table.txt").write_text(table + "\n")
