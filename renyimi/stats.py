@@ -31,11 +31,12 @@ from typing import Any
 
 import numpy as np
 
+from ._compute import build_grams
 from ._engine import eigen as _eigen
-from ._engine.arrays import get_namespace, to_python_float
+from ._engine.arrays import is_numpy_namespace, to_python_float
 from ._engine.permutation import draw_permutations, permutation_pvalue, permuted_joint_entropies, split_chunks
 from ._engine.spectral import renyi_entropy, uses_eigenvalues
-from ._validation import check_alpha, check_base, check_same_n_samples
+from ._plan import Plan, make_plan
 
 __all__ = [
     "IndependenceTestResult",
@@ -51,7 +52,6 @@ NORMALIZATIONS = ("sqrt", "min", "max", "mean", "joint")
 CI_METHODS = ("subsample", "bootstrap")
 
 # Settings that may be given once or as a pair (for_X, for_Y).
-_GRAM_SETTINGS = ("kernel", "sigma", "sigma_scale", "standardize", "width_params")
 
 
 # --------------------------------------------------------------------------- results
@@ -135,52 +135,16 @@ class MIConfidenceInterval:
 # --------------------------------------------------------------------------- helpers
 
 
-def _per_variable(name: str, value: Any) -> tuple[Any, Any]:
-    """Split a setting given once or as a pair ``(for_X, for_Y)``."""
-    if name == "standardize" and isinstance(value, (list, tuple)) and all(
-            isinstance(v, int) and not isinstance(v, bool) for v in value):
-        return value, value  # one group label per feature, not a pair of settings
-    if isinstance(value, (list, tuple)):
-        if len(value) != 2:
-            raise ValueError(
-                f"{name} given per variable must be a pair (for_X, for_Y); got {len(value)} entries: {value!r}."
-            )
-        return value[0], value[1]
-    return value, value
-
-
-def _variable_settings(settings: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
-    """Keyword arguments of :func:`renyimi.gram_matrix` for X and for Y.
-
-    The one place where per-variable settings are expanded (to be replaced by the settings plan).
-    """
-    for_x, for_y = {}, {}
-    for name, value in settings.items():
-        if name in _GRAM_SETTINGS:
-            for_x[name], for_y[name] = _per_variable(name, value)
-        else:
-            for_x[name] = for_y[name] = value
-    return for_x, for_y
-
-
 def _grams(X: Any, Y: Any, settings: dict[str, Any]) -> tuple[Any, Any, Any]:
-    """Validate X and Y together, then build each normalised Gram matrix once."""
+    """Validate X, Y and the settings through the plan (exact Gram matrices), and build each Gram matrix once."""
     xp, _, A, B = _grams_and_arrays(X, Y, settings)
     return xp, A, B
 
 
-def _grams_and_arrays(X: Any, Y: Any, settings: dict[str, Any]) -> tuple[Any, dict, Any, Any]:
-    from . import gram_matrix  # public API: stable across the refactor of the layers below
-
-    xp, arrays = get_namespace({"X": X, "Y": Y})
-    for name, a in arrays.items():
-        if getattr(a, "ndim", 0) == 0:
-            raise ValueError(f"{name} must have at least one dimension (samples first); got a 0-d array.")
-    check_same_n_samples(arrays)
-    for_x, for_y = _variable_settings(settings)
-    A = gram_matrix(arrays["X"], **for_x)
-    B = gram_matrix(arrays["Y"], **for_y)
-    return xp, arrays, A, B
+def _grams_and_arrays(X: Any, Y: Any, settings: dict[str, Any]) -> tuple[Any, Plan, Any, Any]:
+    plan = make_plan({"X": X, "Y": Y}, {**settings, "method": "exact"})
+    A, B = build_grams(plan).grams
+    return plan.context.xp, plan, A, B
 
 
 def _check_count(value: Any, name: str, minimum: int = 1) -> int:
@@ -225,7 +189,7 @@ def _null_joint_entropies(A: Any, B: Any, perms: np.ndarray, alpha: float, xp: A
                           eigensolver: str, executor: Executor | None) -> np.ndarray:
     """Joint entropies of every permutation: locally (threads / GPU batches) or on ``executor``."""
     n = A.shape[0]
-    is_numpy = _eigen._is_numpy(xp)
+    is_numpy = is_numpy_namespace(xp)
     if is_numpy and eigensolver == "auto" and uses_eigenvalues(alpha):
         # Resolved once, so that every chunk (local or remote) uses the same single-threaded solver.
         eigensolver = _eigen.auto_solver(n, A.dtype, single_threaded=True)
@@ -345,8 +309,8 @@ def independence_test(X: Any, Y: Any, *, n_permutations: int = 1000, random_stat
     """
     n_permutations = _check_count(n_permutations, "n_permutations")
     alternative = _check_choice(alternative, "alternative", ALTERNATIVES)
-    alpha, base = check_alpha(alpha), check_base(base)
-    settings = dict(kernel=kernel, sigma=sigma, sigma_scale=sigma_scale, standardize=standardize,
+    settings = dict(alpha=alpha, base=base, eigensolver=eigensolver, kernel=kernel, sigma=sigma,
+                    sigma_scale=sigma_scale, standardize=standardize,
                     width_params=width_params, dtype=dtype, backend=backend)
     xp, A, B = _grams(X, Y, settings)
     n = A.shape[0]
@@ -484,8 +448,8 @@ def normalized_mutual_information(X: Any, Y: Any, *, normalization: str = "sqrt"
     True
     """
     normalization = _check_choice(normalization, "normalization", NORMALIZATIONS)
-    alpha, base = check_alpha(alpha), check_base(base)
-    settings = dict(kernel=kernel, sigma=sigma, sigma_scale=sigma_scale, standardize=standardize,
+    settings = dict(alpha=alpha, base=base, eigensolver=eigensolver, kernel=kernel, sigma=sigma,
+                    sigma_scale=sigma_scale, standardize=standardize,
                     width_params=width_params, dtype=dtype, backend=backend)
     xp, A, B = _grams(X, Y, settings)
     s_x = _entropy(A, alpha, xp, base, eigensolver)
@@ -585,10 +549,11 @@ def mi_confidence_interval(X: Any, Y: Any, *, method: str = "subsample", confide
     if isinstance(confidence, bool) or not isinstance(confidence, numbers.Real) or not 0 < confidence < 1:
         raise ValueError(f"confidence must be a number in (0, 1), e.g. 0.95; got confidence={confidence!r}.")
     n_resamples = _check_count(n_resamples, "n_resamples", 2)
-    alpha, base = check_alpha(alpha), check_base(base)
-    settings = dict(kernel=kernel, sigma=sigma, sigma_scale=sigma_scale, standardize=standardize,
+    settings = dict(alpha=alpha, base=base, eigensolver=eigensolver, kernel=kernel, sigma=sigma,
+                    sigma_scale=sigma_scale, standardize=standardize,
                     width_params=width_params, dtype=dtype, backend=backend)
-    xp, arrays, A, B = _grams_and_arrays(X, Y, settings)
+    xp, plan, A, B = _grams_and_arrays(X, Y, settings)
+    alpha, base = plan.alpha, plan.base
     n = A.shape[0]
     if method == "subsample":
         m = n // 2 if subsample_size is None else _check_count(subsample_size, "subsample_size", 2)
@@ -607,20 +572,18 @@ def mi_confidence_interval(X: Any, Y: Any, *, method: str = "subsample", confide
     else:
         index = rng.integers(0, n, size=(n_resamples, n))
     statistic = _mi_of(A, B, alpha, xp, base, eigensolver)
-    is_numpy = _eigen._is_numpy(xp)
+    is_numpy = is_numpy_namespace(xp)
     workers = _eigen.concurrent_workers(m, n_resamples) if is_numpy else 1
     solver = eigensolver
     if is_numpy and eigensolver == "auto" and workers > 1:
         solver = _eigen.auto_solver(m, A.dtype, single_threaded=True)
-    for_x, for_y = _variable_settings(settings)
     dev = getattr(A, "device", None)
 
     def one(idx: np.ndarray) -> float:
         # The width rule and the standardisation are re-run on every resample: they normalise the
         # data, and keeping them fixed at the full sample's values nearly doubles the spread.
         i = idx if is_numpy else xp.asarray(idx, device=dev)
-        return _mi_of(_resampled_gram(arrays["X"], i, for_x, xp), _resampled_gram(arrays["Y"], i, for_y, xp),
-                      alpha, xp, base, solver)
+        return _mi_of(*_resampled_grams(plan, i, settings), alpha, xp, base, solver)
 
     values = np.asarray(_eigen.map_concurrent(one, index, workers=workers), dtype=np.float64)
     deviations = scale * (values - values.mean())
@@ -638,13 +601,14 @@ def mi_confidence_interval(X: Any, Y: Any, *, method: str = "subsample", confide
     )
 
 
-def _resampled_gram(X: Any, index: Any, settings: dict[str, Any], xp: Any) -> Any:
-    from . import gram_matrix
-
-    X = xp.take(X, index, axis=0)
-    if settings.get("kernel") == "precomputed":
-        X = xp.take(X, index, axis=1)
-    return gram_matrix(X, **settings)
+def _resampled_grams(plan: Plan, index: Any, settings: dict[str, Any]) -> list:
+    """Both Gram matrices of the samples ``index`` (rows; rows and columns of precomputed Grams), widths re-fitted."""
+    xp = plan.context.xp
+    resampled = {}
+    for name, X, spec in zip(plan.names, plan.arrays, plan.specs):
+        X = xp.take(X, index, axis=0)
+        resampled[name] = xp.take(X, index, axis=1) if spec.precomputed else X
+    return build_grams(make_plan(resampled, {**settings, "method": "exact"})).grams
 
 
 def _mi_of(A: Any, B: Any, alpha: float, xp: Any, base: float, eigensolver: str) -> float:

@@ -171,7 +171,7 @@ def eigvalsh_batched(matrices: Iterable[Any], xp: Any) -> list[Any]:
     batch = [first, *itertools.islice(matrices, per_batch - 1)]
     while batch:
         lam = xp.linalg.eigvalsh(xp.stack(batch))
-        out.extend(lam[i] for i in range(len(batch)))
+        out.extend(lam[i, ...] for i in range(len(batch)))
         batch = list(itertools.islice(matrices, per_batch))
     return out
 

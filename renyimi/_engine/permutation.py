@@ -27,6 +27,7 @@ import numpy as np
 
 from . import eigen as _eigen
 from .arrays import device as _device
+from .arrays import is_numpy_namespace, to_numpy
 from .spectral import entropy_from_eigenvalues, renyi_entropy, uses_eigenvalues
 
 __all__ = [
@@ -116,7 +117,7 @@ def permuted_joint_entropies(A: Any, B: Any, perms: Any, alpha: float, xp: Any, 
     numpy.ndarray (P,)
         Joint entropies in units of ``base``, float64, on the host.
     """
-    if _eigen._is_numpy(xp):
+    if is_numpy_namespace(xp):
         return _numpy_joint_entropies(np.asarray(A), np.asarray(B), np.asarray(perms), alpha, base, solver, workers)
     return _device_joint_entropies(A, B, perms, alpha, xp, base)
 
@@ -170,7 +171,7 @@ def _device_joint_entropies(A: Any, B: Any, perms: Any, alpha: float, xp: Any, b
 
     def batches():
         for start in range(0, P.shape[0], per_batch):
-            Pb = P[start:start + per_batch, ...]
+            Pb = P[start:min(start + per_batch, P.shape[0]), ...]  # the array API allows no stop past the end
             index = Pb[:, :, None] * n + Pb[:, None, :]
             Bp = xp.reshape(xp.take(flat_b, xp.reshape(index, (-1,)), axis=0), (Pb.shape[0], n, n))
             diag_bp = xp.reshape(xp.take(diag_b, xp.reshape(Pb, (-1,)), axis=0), tuple(Pb.shape))
@@ -190,8 +191,4 @@ def _device_joint_entropies(A: Any, B: Any, perms: Any, alpha: float, xp: Any, b
             lams = _eigen.eigvalsh_batched((joint[i, ...] for i in range(joint.shape[0])), xp)
             out.append(entropy_from_eigenvalues(xp.stack(lams), alpha, xp, base))
     values = xp.concat(out) if out else xp.zeros((0,), device=dev)
-    if hasattr(values, "detach"):
-        values = values.detach().cpu()
-    elif hasattr(values, "get"):
-        values = values.get()
-    return np.asarray(values, dtype=np.float64)
+    return np.asarray(to_numpy(values), dtype=np.float64)
