@@ -4,7 +4,7 @@ A normalised Gaussian Gram matrix of N samples takes :math:`8N^2` bytes in float
 N = 100 000): more than one machine holds, but not more than a cluster does. :class:`DaskGramOperator`
 builds its blocks where they are stored (each worker computes its tiles from the width-scaled
 samples, which are small), keeps them there with ``persist``, and runs every product
-:math:`AV` on the cluster. It has the operator interface of :mod:`renyimi._engine.operators`
+:math:`AV` on the cluster. It has the interface of renyimi's large-N operators
 (``n``, ``dtype``, ``xp``, ``matmat``), so the stochastic Lanczos quadrature entropy, which touches
 the matrix only through ``matmat``, runs unchanged on it (:func:`matrix_entropy`).
 """
@@ -45,8 +45,8 @@ class DaskGramOperator:
     ----------
     Z : numpy.ndarray or dask.array.Array, shape (N, d)
         Samples divided by their kernel width :math:`\sigma` (standardised first if the width rule
-        does so; :func:`scaled_samples` does both), as for
-        :class:`renyimi._engine.operators.GaussianOperator`. For a joint entropy (eq. 19) pass the
+        does so; :func:`scaled_samples` does both), as for renyimi's matrix-free Gaussian operator
+        (``method="slq"``). For a joint entropy (eq. 19) pass the
         scaled variables side by side, ``np.hstack([Zx, Zy])``: the Gaussian Gram of concatenated
         features is the Hadamard product of the Grams, and its normalised form is again :math:`K/N`.
     client : distributed.Client, optional
@@ -217,7 +217,7 @@ def matrix_entropy(X: Any, client: Any = None, *, alpha: float = 1.01, sigma: An
     r"""Matrix-based Rényi entropy :math:`S_\alpha(A)` of a large sample, its Gram matrix on a Dask cluster.
 
     The Gaussian Gram matrix is built block by block on the workers (:class:`DaskGramOperator`) and
-    the entropy is estimated by stochastic Lanczos quadrature (``renyimi._engine.slq.slq_entropy``),
+    the entropy is estimated by stochastic Lanczos quadrature (as with ``method="slq"``),
     whose matrix products run on the cluster; N is limited by the cluster's memory, not the client's.
 
     Parameters
@@ -233,7 +233,7 @@ def matrix_entropy(X: Any, client: Any = None, *, alpha: float = 1.01, sigma: An
     random_state : int or numpy.random.Generator, optional
         Seed of the probe vectors.
     **slq_options
-        Passed to ``slq_entropy`` (e.g. the number of probes and Lanczos steps).
+        Accuracy controls of ``method="slq"`` (``rank``, ``n_probes``, ``n_lanczos``, ...).
 
     Returns
     -------
@@ -243,8 +243,8 @@ def matrix_entropy(X: Any, client: Any = None, *, alpha: float = 1.01, sigma: An
     try:
         from .._engine.slq import slq_entropy
     except ImportError as exc:  # the large-N engine is not in this installation
-        raise ImportError("renyimi.distributed.matrix_entropy needs renyimi._engine.slq (the large-N "
-                          "engine); use DaskGramOperator(...).matmat with your own estimator.") from exc
+        raise ImportError("renyimi.distributed.matrix_entropy needs renyimi's large-N engine (method='slq'); "
+                          "use DaskGramOperator(...).matmat with your own estimator.") from exc
     Z, _ = scaled_samples(X, sigma=sigma, sigma_scale=sigma_scale, standardize=standardize,
                           width_params=width_params)
     op = DaskGramOperator(Z, client=client, chunk=chunk, dtype=dtype, persist=persist)
