@@ -220,13 +220,8 @@ def check_shared_settings(settings: Mapping[str, Any]) -> dict[str, Any]:
                          f"Lanczos quadrature, or exact up to a measured N); got method={method!r}.")
     params = settings.get("method_params")
     if params is not None:
-        if not isinstance(params, Mapping):
-            raise TypeError(f"method_params must be a dict of accuracy controls, e.g. {{'n_probes': 60}}; "
-                            f"got {type(params).__name__}.")
-        bad = [k for k in params if k not in SLQ_CONTROLS]
-        if bad:
-            raise ValueError(f"method_params has unknown key(s) {bad}; the controls of method='slq' are "
-                             f"{', '.join(SLQ_CONTROLS)}.")
+        _check_keys(params, SLQ_CONTROLS, "method_params", "a dict of accuracy controls, e.g. {'n_probes': 60}",
+                    "the controls of method='slq'")
         for key, value in params.items():
             if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < (0 if key == "rank"
                                                                                              else 1):
@@ -298,14 +293,17 @@ def _check_overrides(overrides: Any, names: list) -> dict:
 
 def check_override_settings(o: Any, name: Hashable) -> None:
     """One variable's overrides: a dict whose keys are :data:`VARIABLE_SETTINGS`."""
-    if not isinstance(o, Mapping):
-        raise TypeError(f"overrides[{name!r}] must be a dict of settings, e.g. {{'sigma_scale': 25}}; "
-                        f"got {type(o).__name__}.")
-    bad = [k for k in o if k not in VARIABLE_SETTINGS]
+    _check_keys(o, VARIABLE_SETTINGS, f"overrides[{name!r}]", "a dict of settings, e.g. {'sigma_scale': 25}",
+                "per-variable settings (alpha, base, dtype, backend and eigensolver are shared by all variables)")
+
+
+def _check_keys(mapping: Any, allowed: tuple[str, ...], name: str, expected: str, what: str) -> None:
+    """``mapping`` is a dict whose keys are among ``allowed``; the messages name ``name`` and the valid keys."""
+    if not isinstance(mapping, Mapping):
+        raise TypeError(f"{name} must be {expected}; got {type(mapping).__name__}.")
+    bad = [k for k in mapping if k not in allowed]
     if bad:
-        raise ValueError(f"overrides[{name!r}] has unknown setting(s) {bad}; per-variable settings are "
-                         f"{', '.join(VARIABLE_SETTINGS)} (alpha, base, dtype, backend and eigensolver are "
-                         f"shared by all variables).")
+        raise ValueError(f"{name} has unknown setting(s) {bad}; {what} are {', '.join(allowed)}.")
 
 
 def _check_spec(kw: dict[str, Any], label: str) -> VariableSpec:

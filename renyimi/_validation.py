@@ -127,18 +127,10 @@ def check_same_n_samples(arrays: dict[str, Any]) -> int:
 
 def check_memory(n: int, itemsize: int, x: Any, *, copies: int = _GRAM_COPIES) -> None:
     """Refuse to allocate N x N matrices that cannot fit in the memory of ``x``'s device."""
-    from ._engine.operators import available_bytes
-
-    needed = copies * n * n * itemsize
-    available = available_bytes(x)
-    if available is not None and needed > available:
-        raise MemoryError(
-            f"Estimating with n_samples={n} needs about {needed / 2**30:.1f} GiB "
-            f"({copies} matrices of {n}x{n} of {itemsize}-byte floats) but only "
-            f"{available / 2**30:.1f} GiB is available. Use method='slq' (matrix-free for Gaussian kernels: "
-            f"no N x N matrix is stored), fewer samples (e.g. average over batches of 512-4096), or "
-            f"dtype='float32' to halve it."
-        )
+    _refuse_if_too_big(copies * n * n * itemsize, x, f"Estimating with n_samples={n}",
+                       f"{copies} matrices of {n}x{n} of {itemsize}-byte floats",
+                       "Use method='slq' (matrix-free for Gaussian kernels: no N x N matrix is stored), fewer "
+                       "samples (e.g. average over batches of 512-4096), or dtype='float32' to halve it.")
 
 
 def check_slq_memory(n: int, itemsize: int, x: Any, controls: dict[str, int]) -> None:
@@ -147,18 +139,21 @@ def check_slq_memory(n: int, itemsize: int, x: Any, controls: dict[str, int]) ->
     The deflation keeps ``block * (krylov_steps + 1)`` vectors and their products, and the Lanczos
     runs ``n_probes * n_lanczos`` (all probes advance together), each vector N floats.
     """
-    from ._engine.operators import available_bytes
-
     deflation = 2 * controls["block"] * (controls["krylov_steps"] + 1)
     vectors = deflation + controls["n_probes"] * (controls["n_lanczos"] + 4)
-    needed = vectors * n * itemsize
+    _refuse_if_too_big(vectors * n * itemsize, x, f"Estimating with n_samples={n} and method='slq'",
+                       f"{vectors} work vectors",
+                       "Lower method_params (n_probes, n_lanczos, block, krylov_steps), use dtype='float32', "
+                       "or fewer samples.")
+
+
+def _refuse_if_too_big(needed: int, x: Any, what: str, holding: str, fix: str) -> None:
+    from ._engine.operators import available_bytes
+
     available = available_bytes(x)
     if available is not None and needed > available:
-        raise MemoryError(
-            f"Estimating with n_samples={n} and method='slq' needs about {needed / 2**30:.1f} GiB for {vectors} "
-            f"work vectors but only {available / 2**30:.1f} GiB is available. Lower method_params "
-            f"(n_probes, n_lanczos, block, krylov_steps), use dtype='float32', or fewer samples."
-        )
+        raise MemoryError(f"{what} needs about {needed / 2**30:.1f} GiB ({holding}) but only "
+                          f"{available / 2**30:.1f} GiB is available. {fix}")
 
 
 def _check_numeric(x: Any, name: str, xp: Any) -> None:

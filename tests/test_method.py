@@ -94,7 +94,7 @@ def test_bad_method_settings_are_refused(xy):
     x, _ = xy
     with pytest.raises(ValueError, match="method must be one of"):
         renyimi.matrix_entropy(x, method="lanczos")
-    with pytest.raises(ValueError, match="unknown key"):
+    with pytest.raises(ValueError, match="unknown setting"):
         renyimi.matrix_entropy(x, method="slq", method_params={"probes": 3})
     with pytest.raises(ValueError, match="positive integer"):
         renyimi.matrix_entropy(x, method="slq", method_params={"n_probes": 0})

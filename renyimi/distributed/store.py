@@ -40,6 +40,8 @@ from typing import Any
 
 import numpy as np
 
+from .._engine.arrays import to_numpy
+
 __all__ = ["ActivationStore", "Entry", "StoreError", "atomic_write_bytes", "atomic_write_text"]
 
 FORMAT = "renyimi.ActivationStore"
@@ -101,14 +103,6 @@ class _suppress_os_error:
 
     def __exit__(self, kind, value, tb):
         return kind is not None and issubclass(kind, OSError)
-
-
-def _to_numpy(a: Any) -> np.ndarray:
-    if hasattr(a, "detach"):  # torch, without importing it
-        return a.detach().cpu().numpy()
-    if hasattr(a, "get") and type(a).__module__.startswith("cupy"):
-        return a.get()
-    return np.asarray(a)
 
 
 def _check_step(step: Any) -> int | float:
@@ -264,13 +258,13 @@ class ActivationStore:
         step, batch = _check_step(step), _check_batch(batch)
         if not isinstance(layers, Mapping) or not layers:
             raise TypeError(f"layers must be a non-empty mapping {{name: activations}}; got {layers!r}.")
-        arrays = {"x": _to_numpy(x), "y": _to_numpy(y)}
+        arrays = {"x": to_numpy(x), "y": to_numpy(y)}
         names = []
         for i, (name, t) in enumerate(layers.items()):
             if not isinstance(name, str):
                 raise TypeError(f"layer names must be strings; got {name!r}.")
             names.append(name)
-            arrays[f"layer_{i}"] = _to_numpy(t)
+            arrays[f"layer_{i}"] = to_numpy(t)
         shapes = {k: a.shape for k, a in arrays.items()}
         n = {k: (s[0] if s else None) for k, s in shapes.items()}
         if len(set(n.values())) != 1 or None in n.values():
