@@ -127,7 +127,13 @@ def slq_term_entropy(factors: list, seed: np.random.SeedSequence, *, alpha: floa
     from ._engine import operators, slq
 
     if all(isinstance(f, ScaledSamples) for f in factors):
-        op = operators.joint_gaussian_operator(*(f.Z for f in factors))
+        import array_api_compat
+
+        xp = array_api_compat.array_namespace(*(f.Z for f in factors))
+        Z = factors[0].Z if len(factors) == 1 else xp.concat([f.Z for f in factors], axis=1)
+        # An explicit float32 Gram (fast GEMM products) while it fits; else tiles recomputed per product.
+        fits = operators.dense_fits(int(Z.shape[0]), 4, Z)
+        op = operators.dense_gaussian_operator(Z, xp) if fits else operators.GaussianOperator(Z, xp)
     else:
         import array_api_compat
 

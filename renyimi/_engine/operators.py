@@ -203,12 +203,13 @@ def dense_gaussian_operator(Z: Any, xp: Any, *, dtype: Any = None, block: int = 
     else:
         A = xp.empty((n, n), dtype=dtype, device=_device(Z))
     Zc, sq = gen.Z, gen._sq
+    cols = xp.arange(n, device=_device(Z))
     for start in range(0, n, gen.block):
         stop = min(start + gen.block, n)
         D = sq[start:stop, None] + sq[None, :] - 2.0 * (Zc[start:stop, :] @ Zc.T)
-        A[start:stop, :] = xp.exp(-0.5 * xp.where(D > 0, D, 0.0)) / n
-    idx = xp.arange(n, device=_device(Z))
-    A[idx, idx] = 1.0 / n  # exact diagonal: trace one
+        # The diagonal is exactly 1/N (trace one), set with a mask: the array API has no fancy assignment.
+        on_diagonal = xp.arange(start, stop, device=_device(Z))[:, None] == cols[None, :]
+        A[start:stop, :] = xp.where(on_diagonal, 1.0 / n, xp.exp(-0.5 * xp.where(D > 0, D, 0.0)) / n)
     return DenseOperator(A, xp)
 
 
