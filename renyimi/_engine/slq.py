@@ -24,10 +24,19 @@ The trace is split in three parts, each estimated where it is cheapest and most 
    reorthogonalisation) give the Gauss quadrature :math:`g^\top f(B) g \approx \lVert Pg\rVert^2
    \sum_k \tau_k^2 f(\vartheta_k)` [3]; :math:`g^\top B g` is exact from the same run.
 
+Two one-sided biases are removed. (i) *Quadrature*: Gauss quadrature errs on one side for these
+:math:`f` (low for :math:`\lambda^{1.01}`, high for :math:`-\lambda\ln\lambda`); the Gauss–Radau rule with a
+node fixed at 0 (the bottom of the spectrum) errs on the other, from the same Lanczos coefficients. Their
+mean is the estimate and half their difference an error term. (ii) *Pinching*: deflating inexact Ritz
+vectors drops the coupling :math:`R = PAU` between the deflated space and :math:`B`, which biases
+:math:`\operatorname{tr}f` low for convex :math:`f` (high for concave), i.e. entropies high; a second-order
+correction (:meth:`SLQState.pinching`, one extra block product of ``rank`` columns) is added and half of
+it counted as error.
+
 Error model: ``stderr`` is the standard error of the control-variate mean over the probes
 (:math:`s/\sqrt m` with the residual standard deviation :math:`s`, :math:`m - 2` degrees of freedom),
-combined in quadrature with a Lanczos-truncation indicator (the change of the estimate between
-``n_lanczos`` and ``3/4 n_lanczos`` steps), and propagated through the logarithm for
+combined in quadrature with the quadrature half-width (Gauss vs Gauss–Radau) and half the pinching
+correction, and propagated through the logarithm for
 :math:`\alpha \ne 1`: :math:`\delta S = \delta T / (|1-\alpha|\, T\ln b)`.
 
 Sharing: :func:`prepare` does every product and returns an :class:`SLQState`; ``state.entropy(alpha)``
@@ -102,6 +111,13 @@ def _host(a: Any) -> np.ndarray:
     return np.asarray(a, dtype=np.float64)
 
 
+def _fprime(t: np.ndarray, alpha: float) -> np.ndarray:
+    """Derivative of ``_f`` at t > 0."""
+    if alpha == 1.0:
+        return -np.log(t) - 1.0
+    return alpha * t ** (alpha - 1.0)
+
+
 def _f(theta: np.ndarray, alpha: float) -> np.ndarray:
     t = np.clip(theta, 0.0, None)
     if alpha == 1.0:
@@ -145,15 +161,50 @@ class SLQState:
     linear: np.ndarray
     n_products: int
     controls: dict = field(default_factory=dict)
+    nodes_radau: np.ndarray | None = None
+    weights_radau: np.ndarray | None = None
+    coupling: np.ndarray | None = None
+    coupling_rq: np.ndarray | None = None
+
+    def pinching(self, alpha: float) -> float:
+        r"""Second-order correction for deflating inexact Ritz vectors: :math:`\operatorname{tr}f(A) -
+        [\sum_i f(\theta_i) + \operatorname{tr}f(B)]`.
+
+        With :math:`U` the deflated Ritz vectors and :math:`R = PAU` their residuals, :math:`A` is
+        :math:`\operatorname{diag}(\Theta, B)` plus the off-diagonal coupling :math:`R`; to second order
+        :math:`\delta = \sum_{i,j} (r_i^\top v_j)^2 \frac{f'(\theta_i) - f'(\mu_j)}{\theta_i - \mu_j}` over the
+        eigenpairs :math:`(\mu_j, v_j)` of :math:`B`, evaluated here at one node per residual, its Rayleigh
+        quotient :math:`\rho_i = r_i^\top B r_i/\lVert r_i\rVert^2`. Without it, the pinching inequality makes
+        the deflated estimate of a convex :math:`f` low (concave: high), i.e. entropies come out high.
+        """
+        if self.coupling is None or self.coupling.shape[0] == 0:
+            return 0.0
+        th = np.clip(self.ritz_values, np.finfo(np.float64).tiny, None)
+        rho = np.clip(self.coupling_rq, np.finfo(np.float64).tiny, None)
+        rho = np.minimum(rho, th * (1 - 1e-12))
+        return float(np.sum(self.coupling * (_fprime(th, alpha) - _fprime(rho, alpha)) / (th - rho)))
 
     def trace_f(self, alpha: float) -> tuple[float, float, float]:
-        """(tr f(A), statistical standard error, Lanczos-truncation indicator) for order ``alpha``."""
-        top = float(np.sum(_f(self.ritz_values, alpha)))
+        """(tr f(A), statistical standard error, quadrature error term) for order ``alpha``.
+
+        The estimate of the deflated remainder is the mean of the Gauss and Gauss–Radau (node 0)
+        control-variate estimates, which bracket it; the third value is half their difference (or the
+        change between ``n_lanczos`` and ``3/4 n_lanczos`` Gauss steps when no Radau rule is stored),
+        combined in quadrature with half the pinching correction :meth:`pinching`, which is added.
+        """
+        pinch = self.pinching(alpha)
+        top = float(np.sum(_f(self.ritz_values, alpha))) + pinch
         m = self.linear.shape[0]
         if m == 0 or self.deflated_trace <= 0:
-            return top, 0.0, 0.0
-        rest, se = _control_variate(np.sum(self.weights * _f(self.nodes, alpha), axis=1), self.linear,
-                                    self.deflated_trace)
+            return top, 0.0, abs(pinch) / 2
+        gauss = np.sum(self.weights * _f(self.nodes, alpha), axis=1)
+        if self.nodes_radau is not None:
+            radau = np.sum(self.weights_radau * _f(self.nodes_radau, alpha), axis=1)
+            rest, se = _control_variate((gauss + radau) / 2, self.linear, self.deflated_trace)
+            rest_g, _ = _control_variate(gauss, self.linear, self.deflated_trace)
+            rest_r, _ = _control_variate(radau, self.linear, self.deflated_trace)
+            return top + rest, se, math.hypot(abs(rest_r - rest_g) / 2, pinch / 2)
+        rest, se = _control_variate(gauss, self.linear, self.deflated_trace)
         rest_short, _ = _control_variate(np.sum(self.weights_short * _f(self.nodes_short, alpha), axis=1),
                                          self.linear, self.deflated_trace)
         return top + rest, se, abs(rest - rest_short)
@@ -258,11 +309,22 @@ def prepare(op: Any, *, rng: np.random.Generator, rank: int | None = None, n_pro
         S_top = _to_xp(S[:, order], xp, dev, dtype)
         U = Q @ S_top
         AU = AQ @ S_top
-        resid = _host(xp.sqrt(xp.sum((AU - U * _to_xp(theta, xp, dev, dtype)[None, :]) ** 2, axis=0)))
+        R = AU - U * _to_xp(theta, xp, dev, dtype)[None, :]
+        resid = _host(xp.sqrt(xp.sum(R**2, axis=0)))
         del Q, AQ, Qs, AQs, AU
+        # Coupling of the deflated space to the remainder (pinching correction, see SLQState.trace_f):
+        # R = P A U; one block product gives each residual's Rayleigh quotient on B.
+        R = R - U @ (U.T @ R)
+        coupling = _host(xp.sum(R * R, axis=0))
+        BR = op.matmat(R)
+        products += int(R.shape[1])
+        BR = BR - U @ (U.T @ BR)
+        coupling_rq = _host(xp.sum(R * BR, axis=0)) / np.where(coupling > 0, coupling, 1.0)
+        del R, BR
     else:
         theta = np.zeros(0)
         resid = np.zeros(0)
+        coupling = coupling_rq = np.zeros(0)
         U = None
     deflated_trace = 1.0 - float(np.sum(theta))
 
@@ -278,7 +340,8 @@ def prepare(op: Any, *, rng: np.random.Generator, rank: int | None = None, n_pro
     s = min(n_lanczos, n)
     if m == 0 or s == 0:
         empty = np.zeros((m, 0))
-        return SLQState(n, theta, resid, deflated_trace, empty, empty, empty, empty, np.zeros(m), products, controls)
+        return SLQState(n, theta, resid, deflated_trace, empty, empty, empty, empty, np.zeros(m), products, controls,
+                        None, None, coupling, coupling_rq)
     G = project(probes)
     norms2 = _host(xp.sum(G * G, axis=0))
     v = G / xp.sqrt(_to_xp(np.where(norms2 > 0, norms2, 1.0), xp, dev, dtype))[None, :]
@@ -317,8 +380,10 @@ def prepare(op: Any, *, rng: np.random.Generator, rank: int | None = None, n_pro
     s_short = max(1, math.ceil(3 * s / 4))
     nodes, weights = _gauss_quadrature(alphas, betas, s, norms2)
     nodes_s, weights_s = _gauss_quadrature(alphas, betas, s_short, norms2)
+    nodes_r, weights_r = _radau_quadrature(alphas, betas, s, norms2)
     linear = norms2 * alphas[0]
-    return SLQState(n, theta, resid, deflated_trace, nodes, weights, nodes_s, weights_s, linear, products, controls)
+    return SLQState(n, theta, resid, deflated_trace, nodes, weights, nodes_s, weights_s, linear, products, controls,
+                    nodes_r, weights_r, coupling, coupling_rq)
 
 
 def _gauss_quadrature(alphas: np.ndarray, betas: np.ndarray, s: int, norms2: np.ndarray):
@@ -332,6 +397,41 @@ def _gauss_quadrature(alphas: np.ndarray, betas: np.ndarray, s: int, norms2: np.
     T[:, idx[:-1], idx[1:]] = off
     T[:, idx[1:], idx[:-1]] = off
     # Steps after a breakdown carry alpha = 0 from a zero vector; they are decoupled (beta = 0).
+    theta, S = np.linalg.eigh(T)
+    return theta, (S[:, 0, :] ** 2) * norms2[:, None]
+
+
+def _radau_quadrature(alphas: np.ndarray, betas: np.ndarray, s: int, norms2: np.ndarray):
+    r"""Gauss–Radau rule (m, s + 1) with one node fixed at 0, the lower end of the spectrum of :math:`B`.
+
+    The Lanczos tridiagonal :math:`T_s` is bordered by :math:`\beta_s` and the last diagonal entry
+    :math:`\phi = \delta_s` with :math:`T_s\delta = \beta_s^2 e_s` (Golub & Meurant, "Matrices, Moments
+    and Quadrature", 2010, §6.2), so that 0 is an eigenvalue of the extended matrix. For
+    :math:`f(\lambda) = \lambda^\alpha` (:math:`1 < \alpha < 2`) and :math:`-\lambda\ln\lambda`, whose
+    even derivatives keep one sign and odd ones the other on :math:`(0, \infty)`, the Gauss and this
+    Radau rule err in opposite directions, so they bracket :math:`g^\top f(B) g`. No extra products:
+    :math:`\beta_s` comes from the last Lanczos step. A probe whose Lanczos run broke down
+    (:math:`\beta_s = 0`) gets the Gauss rule plus a zero-weight node.
+    """
+    m = alphas.shape[1]
+    T = np.zeros((m, s + 1, s + 1))
+    idx = np.arange(s)
+    T[:, idx, idx] = alphas[:s].T
+    off = betas[:s].T  # (m, s); off[:, s-1] = beta_s borders T_s
+    T[:, idx, idx + 1] = off
+    T[:, idx + 1, idx] = off
+    Ts = T[:, :s, :s]
+    rhs = np.zeros((m, s))
+    rhs[:, -1] = off[:, -1] ** 2
+    ok = off[:, -1] > 0
+    phi = np.zeros(m)
+    if np.any(ok):
+        try:
+            delta = np.linalg.solve(Ts[ok], rhs[ok][:, :, None])[:, :, 0]
+            phi[ok] = delta[:, -1]
+        except np.linalg.LinAlgError:  # pragma: no cover - singular T_s: B has a Ritz value at 0
+            phi[ok] = 0.0
+    T[:, s, s] = phi
     theta, S = np.linalg.eigh(T)
     return theta, (S[:, 0, :] ** 2) * norms2[:, None]
 
