@@ -319,3 +319,21 @@ def test_validation_script_quick_smoke(tmp_path):
         module.main([what, "--quick", "--out", str(tmp_path)])
     text = (tmp_path / "tables.md.inc").read_text()
     assert "| linear |" in text and "Dcorr" in text and "Type-I error" in text
+
+
+def test_independence_test_with_stochastic_estimates():
+    # method="slq": every entropy (the permuted joints included) by stochastic Lanczos; the statistic must
+    # agree with the exact one within the estimator's noise and the test must still separate the cases.
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(300, 2))
+    y = x**2 + 0.5 * rng.normal(size=x.shape)
+    params = {"rank": 16, "block": 8, "krylov_steps": 3, "n_probes": 10, "n_lanczos": 12}
+    slq = renyimi.independence_test(x, y, n_permutations=19, random_state=0, method="slq", method_params=params)
+    exact = renyimi.independence_test(x, y, n_permutations=19, random_state=0, method="exact")
+    _, err = renyimi.mutual_information(x, y, sigma_scale=1.5, method="slq", method_params=params, random_state=1,
+                                        return_stderr=True)
+    assert abs(slq.statistic - exact.statistic) <= 5 * err
+    assert slq.pvalue == exact.pvalue == 0.05  # the smallest attainable with B = 19
+    independent = renyimi.independence_test(x, rng.normal(size=(300, 2)), n_permutations=19, random_state=0,
+                                            method="slq", method_params=params)
+    assert independent.pvalue > 0.05
