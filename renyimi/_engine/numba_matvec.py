@@ -23,7 +23,7 @@ from .._optional import require
 
 numba = require("numba", needed_by="GaussianOperator (matrix-free SLQ) with NumPy input", extra="numba")
 
-__all__ = ["gaussian_matmat"]
+__all__ = ["gaussian_matmat", "gaussian_matmat32"]
 
 _ROW_TILE = 32
 _COL_TILE = 512
@@ -124,4 +124,102 @@ def gaussian_matmat(Z: np.ndarray, V: np.ndarray) -> np.ndarray:
     out = np.empty_like(V)
     _matmat(np.ascontiguousarray(Z, dtype=np.float64), np.ascontiguousarray(Z.T, dtype=np.float64), V, out,
             _ROW_TILE, _COL_TILE)
+    return out
+
+
+# ---- float32 tiles, BLAS products ------------------------------------------------------------------------------------
+# exp in float32: x = k ln 2 + r, |r| <= ln(2)/2, Taylor degree 7 (truncation 1.2e-8 relative, below float32
+# rounding); k rounded by adding 1.5 * 2^23, 2^k assembled from int32 exponent bits.
+_MAGIC32 = np.float32(12582912.0)
+_MAGIC32_BITS = 0x4B400000
+_INV_LN2_32 = np.float32(1.4426950408889634)
+_LN2_HI_32 = np.float32(0.693359375)  # exact in float32; k * _LN2_HI_32 exact for |k| < 2^8
+_LN2_LO_32 = np.float32(-2.12194440e-4)
+_C32 = tuple(np.float32(c) for c in (1.984126984126984e-04, 1.388888888888889e-03, 8.333333333333333e-03,
+                                      4.1666666666666664e-02, 0.16666666666666666, 0.5, 1.0, 1.0))
+_TILE32 = 128
+
+
+@numba.njit(cache=True)
+def _exp_neg_half32(s, t, bits):  # pragma: no cover - compiled
+    # In place: s[:] = exp(-s/2) for float32 s >= 0; t is float32 scratch, bits its int32 view.
+    m = s.shape[0]
+    for q in range(m):
+        x = max(np.float32(-0.5) * s[q], np.float32(-87.0))
+        s[q] = x
+        t[q] = x * _INV_LN2_32 + _MAGIC32
+    for q in range(m):
+        k = t[q] - _MAGIC32
+        r = s[q] - k * _LN2_HI_32 - k * _LN2_LO_32
+        p = _C32[0]
+        p = p * r + _C32[1]
+        p = p * r + _C32[2]
+        p = p * r + _C32[3]
+        p = p * r + _C32[4]
+        p = p * r + _C32[5]
+        p = p * r + _C32[6]
+        p = p * r + _C32[7]
+        s[q] = p
+    for q in range(m):
+        bits[q] = (bits[q] - _MAGIC32_BITS + 127) << 23
+    for q in range(m):
+        s[q] = s[q] * t[q]
+
+
+@numba.njit(cache=True)
+def _tile32(Z, ZT, V, out, i0, i1, j0, j1, buf, scratch, bits, kv, diagonal):  # pragma: no cover - compiled
+    # One kernel tile K[i0:i1, j0:j1] in float32, widened and applied as out[I] += K V[J] (and out[J] += K^T V[I]
+    # unless ``diagonal``) by BLAS in float64.
+    d = Z.shape[1]
+    w = j1 - j0
+    m = (i1 - i0) * w
+    for i in range(i0, i1):
+        row = buf[(i - i0) * w: (i - i0 + 1) * w]
+        for j in range(w):
+            row[j] = np.float32(0.0)
+        for q in range(d):
+            zi = Z[i, q]
+            zq = ZT[q, j0:j1]
+            for j in range(w):
+                diff = zi - zq[j]
+                row[j] += diff * diff
+    _exp_neg_half32(buf[:m], scratch[:m], bits[:m])
+    K = np.empty((i1 - i0, w), dtype=np.float64)
+    for i in range(i1 - i0):
+        for j in range(w):
+            K[i, j] = buf[i * w + j]
+    out[i0:i1] += np.dot(K, V[j0:j1])
+    if not diagonal:
+        out[j0:j1] += np.dot(K.T, V[i0:i1])
+
+
+@numba.njit(cache=True, parallel=True)
+def _matmat32(Z, ZT, V, out, tile):  # pragma: no cover - compiled
+    # One parallel loop over row tiles (no barriers): each walks all column tiles, float32 kernel, BLAS product.
+    n = Z.shape[0]
+    n_tiles = (n + tile - 1) // tile
+    for t in numba.prange(n_tiles):
+        buf = np.empty(tile * tile, dtype=np.float32)
+        scratch = np.empty(tile * tile, dtype=np.float32)
+        kv = np.empty(tile, dtype=np.float64)
+        i0 = t * tile
+        i1 = min(i0 + tile, n)
+        for j0 in range(0, n, tile):
+            _tile32(Z, ZT, V, out, i0, i1, j0, min(j0 + tile, n), buf, scratch, scratch.view(np.int32), kv, True)
+
+
+def gaussian_matmat32(Z: np.ndarray, V: np.ndarray, tile: int = _TILE32) -> np.ndarray:
+    r"""Unnormalised :math:`KV` like :func:`gaussian_matmat`, with the kernel tiles computed in float32.
+
+    Distances and ``exp`` run in float32 (8 lanes per AVX2 instruction instead of 4) on the float32-rounded
+    samples; each (tile x tile) block of :math:`K` is widened to float64 and multiplied into ``V`` by BLAS
+    (``dgemm``), so the products accumulate in float64. The entries differ from the float64 kernel of the same
+    samples by a few float32 roundings (relative ~1e-7; the matrix stays exactly symmetric: both triangles are
+    computed by the same operations), far below the stochastic error of SLQ. Measured 4.5x less CPU time than
+    :func:`gaussian_matmat` at N = 8192, d = 4, 30 vectors (docs/large_samples.md). Returns float64 (N, k).
+    """
+    V = np.ascontiguousarray(V, dtype=np.float64)
+    out = np.zeros_like(V)
+    Z32 = np.ascontiguousarray(Z, dtype=np.float32)
+    _matmat32(Z32, np.ascontiguousarray(Z32.T), V, out, tile)
     return out
