@@ -148,6 +148,13 @@ class SLQState:
         :math:`g_j^\top B g_j` (exact).
     n_products : int
         Operator-times-vector products spent (columns of all ``matmat`` calls).
+    controls : dict
+        The accuracy controls used.
+    nodes_radau, weights_radau : ndarray (m, s + 1)
+        Gauss–Radau rule with a node fixed at 0, from the same Lanczos run (brackets the Gauss rule).
+    coupling, coupling_rq : ndarray (rank,)
+        :math:`\lVert r_i\rVert^2` and :math:`r_i^\top B r_i/\lVert r_i\rVert^2` of the Ritz residuals
+        :math:`r_i = PAu_i` (pinching correction, :meth:`pinching`).
     """
 
     n: int
