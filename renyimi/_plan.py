@@ -167,21 +167,13 @@ def make_plan(variables: Mapping[Hashable, Any], settings: Mapping[str, Any], *,
     xp, converted = get_namespace({labels[n]: variables[n] for n in used})
     arrays = [converted[labels[n]] for n in used]
     context = _array_context(xp, arrays[0], shared["dtype"], shared["backend"])
-    checked, shapes = [], []
     for name, x in zip(used, arrays):
-        spec, label = specs[name], labels[name]
-        if spec.precomputed:
-            checked.append(xp.astype(check_gram(x, label, xp), context.dtype))
-            shapes.append(tuple(x.shape[1:]))
-        else:
-            shapes.append(tuple(x.shape[1:]))
-            checked.append(None if getattr(x, "ndim", 1) == 0 else x)
-            if checked[-1] is None:
-                check_samples(x, label, xp)  # the 0-d message, before the sample-count check
+        if getattr(x, "ndim", 1) == 0:
+            check_samples(x, labels[name], xp)  # the 0-d message, before the sample counts are compared
     check_same_n_samples(dict(zip(labels.values(), arrays)))
-    for i, (name, x) in enumerate(zip(used, arrays)):
-        if not specs[name].precomputed:
-            checked[i] = xp.astype(check_samples(x, labels[name], xp), context.dtype)
+    checked = [xp.astype((check_gram if specs[n].precomputed else check_samples)(x, labels[n], xp), context.dtype)
+               for n, x in zip(used, arrays)]
+    shapes = [tuple(x.shape[1:]) for x in arrays]
     method = shared["method"]
     if method == "auto":
         method = "slq" if int(checked[0].shape[0]) > slq_threshold() else "exact"

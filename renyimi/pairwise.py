@@ -115,8 +115,8 @@ def pairwise_mutual_information(variables: Mapping[Hashable, Any], pairs: Any = 
     if not used:  # nothing to estimate, but the settings are still checked
         check_shared_settings(settings)
         variable_specs(names, settings, overrides)
-        return ({}, *(({},) if return_entropies else ()), *(({},) if return_stderr else ())) \
-            if return_entropies or return_stderr else {}
+        empty = ({},) * (1 + bool(return_entropies) + bool(return_stderr))
+        return empty if len(empty) > 1 else {}
     plan = make_plan(variables, settings, overrides=overrides, only=used)
     result = estimate_pairs(plan, pairs)
     out: tuple = ({pair: as_result(v, plan) for pair, v in result.mi.items()},)

@@ -32,11 +32,11 @@ from typing import Any
 
 import numpy as np
 
-from ._compute import ScaledSamples, build_grams, slq_term_entropy
+from ._compute import ScaledSamples, build_grams, slq_term_entropy, term_entropy
 from ._engine import eigen as _eigen
 from ._engine.arrays import is_numpy_namespace, to_python_float
 from ._engine.permutation import draw_permutations, permutation_pvalue, permuted_joint_entropies, split_chunks
-from ._engine.spectral import renyi_entropy, uses_eigenvalues
+from ._engine.spectral import uses_eigenvalues
 from ._plan import Plan, make_plan
 
 __all__ = [
@@ -162,8 +162,9 @@ def _check_choice(value: Any, name: str, choices: tuple[str, ...]) -> str:
     return value
 
 
-def _entropy(A: Any, alpha: float, xp: Any, base: float, eigensolver: str) -> float:
-    return to_python_float(renyi_entropy(A, alpha, xp, base, solver=eigensolver))
+def _entropy(*grams: Any, alpha: float, xp: Any, base: float, eigensolver: str) -> float:
+    """:math:`S_\alpha` of one normalised Gram matrix, or joint (eq. 19) of several."""
+    return to_python_float(term_entropy(list(grams), alpha, base, eigensolver, xp=xp))
 
 
 def _warn_resolution(n_samples: int, n_permutations: int, level: float = 0.05) -> None:
@@ -359,8 +360,8 @@ def independence_test(X: Any, Y: Any, *, n_permutations: int = 1000, random_stat
         s_x, s_y, s_xy, null_joint = _slq_entropies(plan, perms, seed, executor)
     else:
         xp, (A, B) = plan.context.xp, build_grams(plan).grams
-        s_x = _entropy(A, alpha, xp, base, eigensolver)
-        s_y = _entropy(B, alpha, xp, base, eigensolver)
+        s_x = _entropy(A, alpha=alpha, xp=xp, base=base, eigensolver=eigensolver)
+        s_y = _entropy(B, alpha=alpha, xp=xp, base=base, eigensolver=eigensolver)
         # The observed joint entropy by the very same code as the null (so ties are exact ties).
         identity = np.arange(n, dtype=np.int64)[None, :]
         s_xy = float(_null_joint_entropies(A, B, identity, alpha, xp, base, eigensolver, None)[0])
@@ -495,10 +496,9 @@ def normalized_mutual_information(X: Any, Y: Any, *, normalization: str = "sqrt"
                     sigma_scale=sigma_scale, standardize=standardize,
                     width_params=width_params, dtype=dtype, backend=backend)
     xp, A, B = _grams(X, Y, settings)
-    s_x = _entropy(A, alpha, xp, base, eigensolver)
-    s_y = _entropy(B, alpha, xp, base, eigensolver)
-    joint = A * B
-    s_xy = _entropy(joint / xp.sum(xp.linalg.diagonal(joint)), alpha, xp, base, eigensolver)
+    s_x = _entropy(A, alpha=alpha, xp=xp, base=base, eigensolver=eigensolver)
+    s_y = _entropy(B, alpha=alpha, xp=xp, base=base, eigensolver=eigensolver)
+    s_xy = _entropy(A, B, alpha=alpha, xp=xp, base=base, eigensolver=eigensolver)
     mi = s_x + s_y - s_xy
     denominator = {
         "sqrt": math.sqrt(max(s_x, 0.0) * max(s_y, 0.0)),
@@ -656,7 +656,5 @@ def _resampled_grams(plan: Plan, index: Any, settings: dict[str, Any]) -> list:
 
 def _mi_of(A: Any, B: Any, alpha: float, xp: Any, base: float, eigensolver: str) -> float:
     """:math:`S(A) + S(B) - S(A\\circ B/\\operatorname{tr})` of two normalised Gram matrices."""
-    joint = A * B
-    joint = joint / xp.sum(xp.linalg.diagonal(joint))
-    return (_entropy(A, alpha, xp, base, eigensolver) + _entropy(B, alpha, xp, base, eigensolver)
-            - _entropy(joint, alpha, xp, base, eigensolver))
+    kw = {"alpha": alpha, "xp": xp, "base": base, "eigensolver": eigensolver}
+    return _entropy(A, **kw) + _entropy(B, **kw) - _entropy(A, B, **kw)

@@ -394,5 +394,3 @@ def _torch_eigvalsh(A: Any) -> Any:
     torch = require("torch", needed_by="eigensolver='torch'", extra="torch")
     return torch.linalg.eigvalsh(torch.from_numpy(A)).numpy()
 
-
-_is_numpy = is_numpy_namespace  # transitional alias for modules not yet moved to arrays.is_numpy_namespace

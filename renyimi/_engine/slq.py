@@ -63,6 +63,7 @@ from typing import Any
 import numpy as np
 
 from .arrays import device as _device
+from .arrays import is_numpy_namespace, to_numpy
 
 __all__ = ["SLQState", "auto_threshold", "default_controls", "make_probes", "prepare", "slq_entropy"]
 
@@ -98,17 +99,13 @@ def make_probes(n: int, n_probes: int, rng: np.random.Generator, xp: Any = np, *
 
 def _to_xp(a: np.ndarray, xp: Any, device: Any, dtype: Any) -> Any:
     dtype = xp.float64 if dtype is None else dtype
-    if xp is np or getattr(xp, "__name__", "").endswith("numpy"):
+    if is_numpy_namespace(xp):
         return np.asarray(a, dtype=np.float64).astype(dtype, copy=False)
     return xp.asarray(a, dtype=dtype, device=device)
 
 
 def _host(a: Any) -> np.ndarray:
-    if hasattr(a, "detach"):
-        a = a.detach().cpu()
-    if hasattr(a, "get"):  # CuPy
-        a = a.get()
-    return np.asarray(a, dtype=np.float64)
+    return np.asarray(to_numpy(a), dtype=np.float64)
 
 
 def _fprime(t: np.ndarray, alpha: float) -> np.ndarray:

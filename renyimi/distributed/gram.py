@@ -186,28 +186,14 @@ def scaled_samples(X: Any, *, sigma: Any = "tapia", sigma_scale: float = 1.0, st
     sigma : float
         The resolved width (``sigma_scale`` included).
     """
-    from ..width import get_width_rule
+    # The estimator's own plan resolves (and validates) the width exactly as method="slq" does.
+    from .._compute import build_grams
+    from .._plan import make_plan
 
-    X = np.asarray(X, dtype=np.float64)
-    if X.ndim < 2:
-        X = X.reshape(-1, 1)
-    sample_shape = X.shape[1:]
-    X = X.reshape(X.shape[0], -1)
-    if isinstance(sigma, str):
-        rule = get_width_rule(sigma)
-        if rule is None:
-            raise ValueError(f"unknown width rule sigma={sigma!r}; see renyimi.width.available_width_rules().")
-        out = rule(X, xp=np, standardize=standardize, sample_shape=sample_shape, **(width_params or {}))
-    elif callable(sigma):
-        out = sigma(X)
-    else:
-        out = float(sigma)
-    Z, width = out if isinstance(out, tuple) else (X, out)
-    width = float(width) * float(sigma_scale)
-    if not (width > 0) or math.isinf(width):
-        raise ValueError(f"the kernel width must be positive and finite; sigma={sigma!r} with "
-                         f"sigma_scale={sigma_scale!r} gave {width!r}.")
-    return np.asarray(Z, dtype=np.float64) / width, width
+    settings = {"sigma": sigma, "sigma_scale": sigma_scale, "standardize": standardize,
+                "width_params": width_params, "method": "slq"}
+    grams = build_grams(make_plan({"X": np.asarray(X, dtype=np.float64)}, settings))
+    return np.asarray(grams.grams[0].Z, dtype=np.float64), float(grams.sigmas[0])
 
 
 def matrix_entropy(X: Any, client: Any = None, *, alpha: float = 1.01, sigma: Any = "tapia",

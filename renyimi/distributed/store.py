@@ -41,6 +41,7 @@ from typing import Any
 import numpy as np
 
 from .._engine.arrays import to_numpy
+from ..plane.storage import lost_settings
 
 __all__ = ["ActivationStore", "Entry", "StoreError", "atomic_write_bytes", "atomic_write_text"]
 
@@ -220,10 +221,7 @@ class ActivationStore:
 
         state = self._meta["plane"]
         saved = dict(state["settings"])
-        lost = [k for k, v in saved.items() if _lost(v) and k not in settings]
-        if "overrides" not in settings:
-            lost += [f"overrides[{n!r}][{k!r}]" for n, s in saved.get("overrides", {}).items()
-                     for k, v in s.items() if _lost(v)]
+        lost = lost_settings(saved, settings)
         if lost:
             raise ValueError(f"{self.path / META}: the settings {lost} were not serialisable (a callable width "
                              f"rule or kernel) and were saved as their repr; pass them again, e.g. "
@@ -405,10 +403,6 @@ def load_file(path: str | Path, entry: Entry | None = None) -> tuple[np.ndarray,
 
 def _label(key: str, names: list[str]) -> str:
     return f"layers[{names[int(key[6:])]!r}]" if key.startswith("layer_") else key
-
-
-def _lost(value: Any) -> bool:
-    return isinstance(value, dict) and "__unserialisable__" in value
 
 
 def _append_line(path: Path, line: str) -> None:

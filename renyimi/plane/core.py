@@ -20,7 +20,7 @@ from .._plan import DEFAULTS, VARIABLE_SETTINGS, check_override_settings, make_p
 from ..pairwise import estimate_pairs
 from .history import RunningStats, _check_n_points, hann_smooth, log_spaced_indices
 from .measurement import Measurement, PlaneArrays, unknown_name
-from .storage import is_lost, json_value, read_state, write_state
+from .storage import json_value, lost_settings, read_state, write_state
 
 __all__ = ["InformationPlane"]
 
@@ -747,10 +747,7 @@ class InformationPlane:
         """
         state = read_state(path)
         saved = dict(state["settings"])
-        lost = [k for k, v in saved.items() if is_lost(v) and k not in settings]
-        if "overrides" not in settings:
-            lost += [f"overrides[{n!r}][{k!r}]" for n, s in saved.get("overrides", {}).items()
-                     for k, v in s.items() if is_lost(v)]
+        lost = lost_settings(saved, settings)
         if lost:
             warnings.warn(f"{path}: the settings {lost} were not serialisable and were saved as their repr; "
                           f"pass them to InformationPlane.load(path, ...) to measure with this plane again.",

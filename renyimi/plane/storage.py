@@ -14,7 +14,7 @@ from typing import Any
 
 from .._version import __version__
 
-__all__ = ["FORMAT", "FORMAT_VERSION", "UNSERIALISABLE", "json_value", "read_state", "write_state"]
+__all__ = ["FORMAT", "FORMAT_VERSION", "UNSERIALISABLE", "json_value", "lost_settings", "read_state", "write_state"]
 
 FORMAT = "renyimi.InformationPlane"
 FORMAT_VERSION = 1
@@ -34,6 +34,15 @@ def json_value(value: Any, name: str) -> Any:
 def is_lost(value: Any) -> bool:
     """Whether a loaded setting was saved as an unserialisable marker."""
     return isinstance(value, dict) and UNSERIALISABLE in value
+
+
+def lost_settings(saved: dict[str, Any], given: dict[str, Any]) -> list[str]:
+    """Saved settings that were not serialisable (saved as their repr) and are not given again."""
+    lost = [k for k, v in saved.items() if is_lost(v) and k not in given]
+    if "overrides" not in given:
+        lost += [f"overrides[{n!r}][{k!r}]" for n, s in saved.get("overrides", {}).items()
+                 for k, v in s.items() if is_lost(v)]
+    return lost
 
 
 def write_state(state: dict[str, Any], path: str | Path) -> Path:
