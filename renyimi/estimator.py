@@ -168,7 +168,8 @@ class MatrixMI:
         return self
 
     def _permutation_test(self, plan: Any, grams: Any) -> None:
-        from ._engine import eigen, permutation
+        from ._engine.permutation import draw_permutations, permutation_pvalue
+        from .stats import _null_joint_entropies
 
         b = self.n_permutations
         if isinstance(b, bool) or not isinstance(b, numbers.Integral) or b < 0:
@@ -177,17 +178,10 @@ class MatrixMI:
             raise ValueError("n_permutations needs exact Gram matrices, but method resolved to 'slq' for "
                              f"n_samples={plan.n_samples}; pass method='exact' or use fewer samples.")
         A, B = grams.grams
-        xp, n = plan.context.xp, plan.n_samples
-        perms = permutation.draw_permutations(n, int(b), plan.seed.spawn(1)[0])
-        workers = eigen.concurrent_workers(n, int(b)) if plan.context.library == "numpy" else 1
-        solver = plan.eigensolver
-        if solver == "auto" and plan.context.library == "numpy":
-            solver = eigen.auto_solver(n, A.dtype, single_threaded=workers > 1)
-        with eigen.thread_limit():
-            joint = permutation.permuted_joint_entropies(A, B, perms, plan.alpha, xp, plan.base, solver=solver,
-                                                         workers=workers)
+        perms = draw_permutations(plan.n_samples, int(b), plan.seed.spawn(1)[0])
+        joint = _null_joint_entropies(A, B, perms, plan.alpha, plan.context.xp, plan.base, plan.eigensolver, None)
         null = self.entropy_x_ + self.entropy_y_ - joint
-        self.pvalue_ = permutation.permutation_pvalue(self.mi_, null)
+        self.pvalue_ = permutation_pvalue(self.mi_, null)
         self.null_mean_, self.null_std_ = float(null.mean()), float(null.std(ddof=1)) if b > 1 else 0.0
         self.mi_corrected_ = self.mi_ - self.null_mean_
 

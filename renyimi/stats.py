@@ -197,7 +197,8 @@ def _null_joint_entropies(A: Any, B: Any, perms: np.ndarray, alpha: float, xp: A
         eigensolver = _eigen.auto_solver(n, A.dtype, single_threaded=True)
     if executor is None:
         workers = _eigen.concurrent_workers(n, len(perms)) if is_numpy else 1
-        return permuted_joint_entropies(A, B, perms, alpha, xp, base, solver=eigensolver, workers=workers)
+        with _eigen.thread_limit():  # renyimi.set_num_threads, as for every other computation
+            return permuted_joint_entropies(A, B, perms, alpha, xp, base, solver=eigensolver, workers=workers)
     if not hasattr(executor, "submit"):
         raise TypeError(
             f"executor must be a concurrent.futures.Executor (e.g. ThreadPoolExecutor, ProcessPoolExecutor or a "
