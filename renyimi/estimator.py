@@ -152,6 +152,9 @@ class MatrixMI:
         -------
         self : MatrixMI
         """
+        b = self.n_permutations  # checked before any work is done
+        if isinstance(b, bool) or not isinstance(b, numbers.Integral) or b < 0:
+            raise ValueError(f"n_permutations must be a non-negative integer (0: no test); got n_permutations={b!r}.")
         plan = make_plan({"X": X, "Y": Y}, {k: v for k, v in self.get_params().items() if k in DEFAULTS})
         grams = build_grams(plan)
         values, errors = entropies(plan, grams, [(0,), (1,), (0, 1)], with_errors=True)
@@ -172,8 +175,6 @@ class MatrixMI:
         from .stats import _null_joint_entropies
 
         b = self.n_permutations
-        if isinstance(b, bool) or not isinstance(b, numbers.Integral) or b < 0:
-            raise ValueError(f"n_permutations must be a non-negative integer (0: no test); got n_permutations={b!r}.")
         if plan.method != "exact":
             raise ValueError("n_permutations needs exact Gram matrices, but method resolved to 'slq' for "
                              f"n_samples={plan.n_samples}; pass method='exact' or use fewer samples.")
