@@ -15,8 +15,8 @@ thresholds fixed there before any run) and writes, into ``--out``:
 Scales (``--scale``):
 
 ``quick`` (default)
-    measured: about 6 min on 2 idle cores (662 s of CPU time; the shared development machine, at load
-    average ~25, took 41 min of wall time; see docs/examples.md). 3 seeds; autoencoder 784-256-128-64-K
+    measured: 6 min 33 s for the README's first command from a fresh virtual environment on 2 cores
+    (5.2 min for the run itself, 569 s of CPU time; see docs/examples.md). 3 seeds; autoencoder 784-256-128-64-K
     (narrower than the paper's); 50 epochs of the 3 976 embedded training digits (1 990 iterations); the
     planes (K = 2, 32) measured at 14 log-spaced iterations on 2 disjoint batches of 512 test digits; the
     sweep K in {2, 4, 8, 16, 32}; correlated Gaussians with 10 runs per point.
