@@ -111,32 +111,58 @@ def entropies(plan: Plan, grams: GramSet, terms: list[Term], *, with_errors: boo
 
 
 def _slq_entropies(plan: Plan, grams: GramSet, terms: list[Term]) -> tuple[list, list]:
-    """Deflated stochastic Lanczos quadrature per term (renyimi._engine.slq), one seed per term."""
+    """Deflated stochastic Lanczos quadrature per term (renyimi._engine.slq), one seed per term.
+
+    Gaussian-kernel variables (samples kept, :class:`ScaledSamples`) form one matrix-free family whose
+    terms run in lockstep: each pass over the kernel tiles serves every marginal and joint at once
+    (:func:`_slq_family`). Otherwise, or on an executor, each term runs on its own.
+    """
     seeds = plan.seed.spawn(len(terms))  # independent of the order or place the terms run in
-    task = functools.partial(slq_term_entropy, alpha=plan.alpha, base=plan.base, controls=plan.method_params)
-    jobs = [[grams.grams[k] for k in t] for t in terms]  # a list: Dask's executor does not map iterators
-    mapped = plan.executor.map(task, jobs, seeds) if plan.executor is not None else map(task, jobs, seeds)
-    out = list(mapped)
     xp = plan.context.xp
+    if plan.executor is None and all(isinstance(grams.grams[v], ScaledSamples) for t in terms for v in t):
+        out = _slq_family(plan, grams, terms, seeds)
+    else:
+        task = functools.partial(slq_term_entropy, alpha=plan.alpha, base=plan.base, controls=plan.method_params)
+        jobs = [[grams.grams[k] for k in t] for t in terms]  # a list: Dask's executor does not map iterators
+        out = list(plan.executor.map(task, jobs, seeds) if plan.executor is not None else map(task, jobs, seeds))
     return [xp.asarray(v, dtype=xp.float64) for v, _ in out], [e for _, e in out]
+
+
+def _slq_family(plan: Plan, grams: GramSet, terms: list[Term], seeds: list) -> list[tuple[float, float]]:
+    """All terms on one :class:`~renyimi._engine.operators.GaussianFamily`, in lockstep groups that fit in memory."""
+    from ._engine import operators, slq
+
+    used = sorted({v for t in terms for v in t})
+    position = {v: i for i, v in enumerate(used)}
+    family = operators.GaussianFamily([grams.grams[v].Z for v in used], plan.context.xp)
+    controls = {**slq.default_controls(family.n, plan.alpha), **plan.method_params}
+    per_term = 8 * family.n * (slq.work_vectors(controls) + family.workers * slq.products_width(controls))
+    available = operators.available_bytes(grams.grams[used[0]].Z)
+    size = len(terms) if available is None else max(1, int(available // 2 // per_term))
+    out: dict[int, tuple[float, float]] = {}
+    for start in range(0, len(terms), size):
+        group = range(start, min(start + size, len(terms)))
+        keys = {i: tuple(position[v] for v in terms[i]) for i in group}
+        unique = list(dict.fromkeys(keys.values()))
+        first = {key: next(i for i in group if keys[i] == key) for key in unique}
+        states = slq.prepare_family(family, unique, rngs=[np.random.default_rng(seeds[first[k]]) for k in unique],
+                                    **controls)
+        for i in group:
+            out[i] = states[keys[i]].entropy(plan.alpha, plan.base)
+    return [out[i] for i in range(len(terms))]
 
 
 def slq_term_entropy(factors: list, seed: np.random.SeedSequence, *, alpha: float, base: float,
                      controls: dict) -> tuple[float, float]:
     """``(S, stderr)`` of one term by SLQ: a matrix-free Gaussian operator when every factor allows it."""
+    import array_api_compat
+
     from ._engine import operators, slq
 
     if all(isinstance(f, ScaledSamples) for f in factors):
-        import array_api_compat
-
         xp = array_api_compat.array_namespace(*(f.Z for f in factors))
-        Z = factors[0].Z if len(factors) == 1 else xp.concat([f.Z for f in factors], axis=1)
-        # An explicit float32 Gram (fast GEMM products) while it fits; else tiles recomputed per product.
-        fits = operators.dense_fits(int(Z.shape[0]), 4, Z)
-        op = operators.dense_gaussian_operator(Z, xp) if fits else operators.GaussianOperator(Z, xp)
+        op = operators.joint_gaussian_operator(*(f.Z for f in factors), xp=xp)
     else:
-        import array_api_compat
-
         dense = [operators.dense_gaussian_operator(f.Z, array_api_compat.array_namespace(f.Z)).A
                  if isinstance(f, ScaledSamples) else f for f in factors]
         xp = array_api_compat.array_namespace(*dense)

@@ -137,10 +137,12 @@ def check_slq_memory(n: int, itemsize: int, x: Any, controls: dict[str, int]) ->
     """Refuse a stochastic (SLQ) estimate whose N-long work vectors cannot fit in ``x``'s device memory.
 
     The deflation keeps ``block * (krylov_steps + 1)`` vectors and their products, and the Lanczos
-    runs ``n_probes * n_lanczos`` (all probes advance together), each vector N floats.
+    runs ``n_probes * n_lanczos`` (all probes advance together), each vector N floats
+    (:func:`renyimi._engine.slq.work_vectors`).
     """
-    deflation = 2 * controls["block"] * (controls["krylov_steps"] + 1)
-    vectors = deflation + controls["n_probes"] * (controls["n_lanczos"] + 4)
+    from ._engine.slq import work_vectors
+
+    vectors = work_vectors(controls)
     _refuse_if_too_big(vectors * n * itemsize, x, f"Estimating with n_samples={n} and method='slq'",
                        f"{vectors} work vectors",
                        "Lower method_params (n_probes, n_lanczos, block, krylov_steps), use dtype='float32', "

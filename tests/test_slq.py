@@ -15,6 +15,7 @@ from scipy.spatial.distance import cdist
 
 from renyimi._engine.operators import (
     DenseOperator,
+    GaussianFamily,
     GaussianOperator,
     HadamardOperator,
     dense_fits,
@@ -22,7 +23,6 @@ from renyimi._engine.operators import (
 )
 from renyimi._engine.slq import auto_threshold, default_controls, make_probes, prepare, slq_entropy
 
-HAS_NUMBA = importlib.util.find_spec("numba") is not None
 HAS_TORCH = importlib.util.find_spec("torch") is not None
 
 
@@ -65,26 +65,50 @@ def spectrum_case(name, n=500):
 
 
 # ----------------------------------------------------------------------------------------- operators
-@pytest.mark.parametrize("use_numba", [False, pytest.param(True, marks=pytest.mark.skipif(not HAS_NUMBA,
-                                                                                            reason="numba missing"))])
+@pytest.mark.parametrize("workers", [1, 2])
 @pytest.mark.parametrize("dtype", [np.float64, np.float32])
-@pytest.mark.parametrize("tiles", ["float64", "float32"])
-def test_gaussian_operator_matches_dense(use_numba, dtype, tiles):
+def test_gaussian_operator_matches_dense(workers, dtype):
     rng = np.random.default_rng(1)
     Z = rng.standard_normal((333, 5)) + 3.0  # offset: the operator must be translation invariant
     V = rng.standard_normal((333, 7))
-    op = GaussianOperator(Z.astype(dtype), np, dtype=dtype, use_numba=use_numba, block=100, tiles=tiles)
+    op = GaussianOperator(Z, np, dtype=dtype, block=100, workers=workers)  # edge tiles of 33 rows
     out = op.matmat(V)
-    assert out.dtype == V.dtype and out.shape == (333, 7)
-    # float32 tiles (numba path): entries within a few float32 roundings of the kernel of the same samples.
-    tol = 1e-12 if dtype == np.float64 and (tiles == "float64" or not use_numba) else 2e-6
+    assert out.dtype == V.dtype and out.shape == (333, 7) and op.dtype == dtype
+    # float32 tiles: entries within a few float32 roundings of the kernel of the same samples.
+    tol = 1e-13 if dtype == np.float64 else 2e-6
     np.testing.assert_allclose(out, dense_gaussian(Z) @ V, rtol=0, atol=tol * np.abs(V).max())
+    # Exactly symmetric, diagonal exactly 1/N: the dense matrix it applies has these properties.
+    A = op.matmat(np.eye(333))
+    assert np.array_equal(A, A.T) and np.all(np.diag(A) == 1 / 333)
+
+
+def test_family_terms_share_one_pass():
+    """Each term of a family equals its own operator: marginals, a joint, a three-way joint."""
+    rng = np.random.default_rng(4)
+    parts = [rng.standard_normal((150, d)) for d in (2, 3, 1)]
+    fam = GaussianFamily(parts, np, dtype=np.float64, block=64)
+    blocks = {(0,): rng.standard_normal((150, 3)), (1,): rng.standard_normal((150, 5)),
+              (0, 1): rng.standard_normal((150, 2)), (0, 1, 2): rng.standard_normal((150, 4))}
+    out = fam.matmat_many(blocks)
+    for term, V in blocks.items():
+        Z = np.hstack([parts[v] for v in term])
+        np.testing.assert_allclose(out[term], dense_gaussian(Z) @ V, atol=1e-14)
+    with pytest.raises(ValueError, match="shape"):
+        fam.matmat_many({(0,): np.ones((10, 2))})
+    with pytest.raises(ValueError, match="part indices"):
+        fam.operator((0, 3))
+
+
+def test_float32_promoted_when_it_cannot_resolve_the_exponent():
+    Z = np.random.default_rng(0).standard_normal((50, 3)) * 200.0  # |z|^2 ~ 1e5: float32 round-off ~ 1e-2
+    assert GaussianOperator(Z, np).dtype == np.float64
+    assert GaussianOperator(Z / 200.0, np).dtype == np.float32
 
 
 def test_joint_operator_is_normalised_hadamard_product():
     X, Y = correlated(200, 3, seed=2)
     V = np.random.default_rng(3).standard_normal((200, 4))
-    joint = joint_gaussian_operator(X, Y, use_numba=False)
+    joint = joint_gaussian_operator(X, Y, dtype=np.float64)
     Ax, Ay = dense_gaussian(X), dense_gaussian(Y)
     H = Ax * Ay / np.trace(Ax * Ay)
     np.testing.assert_allclose(joint.matmat(V), H @ V, atol=1e-13)
@@ -119,7 +143,7 @@ def prepared():
     for name in ("tapia", "flat", "decaying"):
         Z = spectrum_case(name)
         lam = np.linalg.eigvalsh(dense_gaussian(Z))
-        state = prepare(GaussianOperator(Z, np, use_numba=False), rng=np.random.default_rng(0), **CONTROLS)
+        state = prepare(GaussianOperator(Z, np, dtype=np.float64), rng=np.random.default_rng(0), **CONTROLS)
         out[name] = (lam, state)
     return out
 
@@ -156,8 +180,8 @@ def test_mutual_information_error_bars():
     X, Y = correlated(400, 4, seed=5)
     A = [dense_gaussian(X), dense_gaussian(Y)]
     A.append(A[0] * A[1] / np.trace(A[0] * A[1]))
-    ops = [GaussianOperator(X, np, use_numba=False), GaussianOperator(Y, np, use_numba=False),
-           joint_gaussian_operator(X, Y, use_numba=False)]
+    ops = [GaussianOperator(X, np, dtype=np.float64), GaussianOperator(Y, np, dtype=np.float64),
+           joint_gaussian_operator(X, Y, dtype=np.float64)]
     rng = np.random.default_rng(11)
     estimates = [slq_entropy(op, 1.01, rng=rng, **CONTROLS) for op in ops]
     exact = [exact_entropy(a, 1.01) for a in A]
@@ -184,7 +208,7 @@ def test_exact_when_krylov_space_is_complete():
 
 
 def test_seeded_reproducibility():
-    op = GaussianOperator(spectrum_case("tapia", 300), np, use_numba=False)
+    op = GaussianOperator(spectrum_case("tapia", 300), np, dtype=np.float64)
     a = slq_entropy(op, 1.01, rng=np.random.default_rng(42), **CONTROLS)
     b = slq_entropy(op, 1.01, rng=np.random.default_rng(42), **CONTROLS)
     c = slq_entropy(op, 1.01, rng=np.random.default_rng(43), **CONTROLS)
@@ -192,7 +216,7 @@ def test_seeded_reproducibility():
 
 
 def test_shared_probes_and_validation():
-    op = GaussianOperator(spectrum_case("tapia", 300), np, use_numba=False)
+    op = GaussianOperator(spectrum_case("tapia", 300), np, dtype=np.float64)
     G = make_probes(300, 8, np.random.default_rng(0))
     assert set(np.unique(G)) == {-1.0, 1.0}
     state = prepare(op, rng=np.random.default_rng(0), probes=G, rank=16, block=16, krylov_steps=0, n_lanczos=10)
@@ -215,8 +239,8 @@ def test_torch_path_matches_numpy():
     import torch
 
     Z = spectrum_case("tapia", 300)
-    op_np = GaussianOperator(Z, np, use_numba=False)
-    op_t = GaussianOperator(torch.from_numpy(Z), _torch_namespace(), block=128)
+    op_np = GaussianOperator(Z, np, dtype=np.float64)
+    op_t = GaussianOperator(torch.from_numpy(Z), _torch_namespace(), dtype=torch.float64, block=128)
     V = np.random.default_rng(0).standard_normal((300, 3))
     np.testing.assert_allclose(op_t.matmat(torch.from_numpy(V)).numpy(), op_np.matmat(V), atol=1e-13)
     kw = dict(CONTROLS, rank=16, n_probes=8, n_lanczos=10)

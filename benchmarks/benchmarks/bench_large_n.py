@@ -2,15 +2,12 @@
 
 from __future__ import annotations
 
-import importlib.util
 import math
 
 import numpy as np
 
-from renyimi._engine.operators import GaussianOperator, dense_gaussian_operator
-from renyimi._engine.slq import prepare
-
-HAS_NUMBA = importlib.util.find_spec("numba") is not None
+from renyimi._engine.operators import GaussianFamily, dense_gaussian_operator
+from renyimi._engine.slq import prepare, prepare_family
 
 
 def scaled_samples(n, d=8, seed=0):
@@ -20,24 +17,37 @@ def scaled_samples(n, d=8, seed=0):
 
 
 class GaussianMatmat:
-    """One product of the matrix-free normalised Gaussian Gram with a block of 32 vectors (float32)."""
+    """One matrix-free pass with 32 vectors per term: one variable, or X, Y and their joint (a mutual information)."""
 
-    params = [["numba", "numpy"], [4096, 16384]]
-    param_names = ["path", "n"]
+    params = [["one variable", "X, Y and joint"], [4096, 16384]]
+    param_names = ["terms", "n"]
     timeout = 300
 
-    def setup(self, path, n):
-        if path == "numba" and not HAS_NUMBA:
-            raise NotImplementedError("numba is not installed")
-        self.op = GaussianOperator(scaled_samples(n), np, dtype=np.float32, use_numba=path == "numba")
-        self.V = np.random.default_rng(1).standard_normal((n, 32))
-        self.op.matmat(self.V[:, :1])  # compile / warm up
+    def setup(self, terms, n):
+        parts = [scaled_samples(n), scaled_samples(n, seed=1)]
+        self.family = GaussianFamily(parts[:1] if terms == "one variable" else parts, np)
+        V = np.random.default_rng(1).standard_normal((n, 32))
+        self.blocks = {(0,): V} if terms == "one variable" else {(0,): V, (1,): V, (0, 1): V}
 
-    def time_matmat(self, path, n):
-        self.op.matmat(self.V)
+    def time_matmat(self, terms, n):
+        self.family.matmat_many(self.blocks)
 
-    def peakmem_matmat(self, path, n):
-        self.op.matmat(self.V)
+    def peakmem_matmat(self, terms, n):
+        self.family.matmat_many(self.blocks)
+
+
+class SLQMutualInformation:
+    """The three SLQ entropies of an MI in lockstep on one matrix-free family (default controls)."""
+
+    params = [[4096, 8192]]
+    param_names = ["n"]
+    timeout = 600
+
+    def setup(self, n):
+        self.family = GaussianFamily([scaled_samples(n), scaled_samples(n, seed=1)], np)
+
+    def time_prepare_family(self, n):
+        prepare_family(self.family, [(0,), (1,), (0, 1)], rngs=[np.random.default_rng(i) for i in range(3)])
 
 
 class SLQEntropy:

@@ -7,14 +7,14 @@ and device. Attributes: ``n`` (N), ``dtype`` (the precision the products are com
 their Krylov vectors in float64 over float32 storage.
 
 * :class:`DenseOperator` wraps an explicit normalised Gram matrix (float32 storage halves its memory).
-* :class:`GaussianOperator` never allocates N x N: the kernel
-  :math:`A_{ij} = \exp(-\lVert z_i - z_j\rVert^2/2)/N` of width-scaled samples :math:`z_i = x_i/\sigma`
-  is recomputed tile by tile at every product (numba on CPU NumPy arrays when installed, float32 tiles and
-  float64 BLAS products by default, blocked
-  array-API code otherwise: NumPy without numba, torch and CuPy on any device).
-* :func:`joint_gaussian_operator`: the Hadamard product of Gaussian Grams is the Gaussian Gram of the
-  concatenated scaled features, :math:`K_x\circ K_y = K([z_x, z_y])`, with :math:`K_{ii} = 1`, so its
-  normalised form (eq. 19) is again :math:`K/N`; the joint N x N matrix is never formed.
+* :class:`GaussianFamily` never allocates N x N: the kernels
+  :math:`\exp(-\lVert z_i - z_j\rVert^2/2)` of width-scaled samples :math:`z_i = x_i/\sigma` of several
+  variables, and of their joints (products of the variables' kernels, eq. 19), are recomputed tile by tile
+  at every product, all terms in one pass (float32 tiles and BLAS GEMMs, threads over tiles on NumPy; the
+  array library's own kernels for torch and CuPy on any device).
+  :class:`GaussianOperator` is one term of a family; :func:`joint_gaussian_operator` the joint term of its
+  variables: :math:`K_x\circ K_y = K([z_x, z_y])` with :math:`K_{ii} = 1`, so its normalised form is
+  again :math:`K/N`; the joint N x N matrix is never formed.
 * :class:`HadamardOperator` forms :math:`A_1\circ\cdots\circ A_m/\operatorname{tr}(\cdot)` from dense
   factors (other kernels at moderate N).
 
@@ -32,6 +32,7 @@ from .arrays import library_name
 
 __all__ = [
     "DenseOperator",
+    "GaussianFamily",
     "GaussianOperator",
     "HadamardOperator",
     "available_bytes",
@@ -40,7 +41,7 @@ __all__ = [
     "joint_gaussian_operator",
 ]
 
-#: Rows per block of the array-API (non-numba) Gaussian product: the temporaries are ``block x N``.
+#: Rows per block when an explicit Gram matrix is built: the temporaries are ``block x N``.
 DEFAULT_BLOCK = 1024
 
 
@@ -98,8 +99,205 @@ class HadamardOperator(DenseOperator):
         super().__init__(joint, xp, dtype=dtype)
 
 
+class GaussianFamily:
+    r"""Normalised Gaussian Grams of several variables and of their joints, multiplied tile by tile together.
+
+    Each *part* :math:`v` is a matrix of width-scaled samples :math:`Z_v` (N, d_v). A *term* is a tuple of
+    part indices; its operator is the normalised Gaussian Gram of the concatenated parts,
+
+    .. math:: A_t = \frac1N \exp\!\Big(-\tfrac12\sum_{v\in t}\lVert z^v_i - z^v_j\rVert^2\Big)
+              = \frac1N \prod_{v\in t} K_v, \qquad K_v = \exp(-\tfrac12\lVert z^v_i - z^v_j\rVert^2),
+
+    i.e. :math:`(0,)` is the Gram matrix of variable 0 (eq. 17) and :math:`(0, 1)` the joint matrix of
+    variables 0 and 1 (eq. 19: the Hadamard product, whose diagonal is 1, so its trace normaliser is
+    :math:`1/N` again). :meth:`matmat_many` multiplies several terms by their own blocks of vectors in
+    **one pass** over the N x N index space: each kernel tile :math:`K_v[I, J]` is computed once (one GEMM
+    for the exponent, one ``exp``) and serves every term that contains :math:`v`; a joint tile is the
+    product of its parts' tiles (no further ``exp``). Only tiles with :math:`J \ge I` are computed and each
+    is applied twice, :math:`W_t[I] \mathrel{+}= K V_t[J]` and :math:`W_t[J] \mathrel{+}= K^\top V_t[I]`,
+    so every operator is exactly symmetric, its diagonal is exactly 1/N and its trace exactly 1.
+
+    The exponent comes from one GEMM of augmented samples, :math:`[z_i, -\lVert z_i\rVert^2/2, 1]\cdot
+    [z_j, 1, -\lVert z_j\rVert^2/2] = -\lVert z_i - z_j\rVert^2/2`, on samples centred first (distances do
+    not change, the norms that cancel shrink). In float32 its round-off is about
+    :math:`2^{-23}\max_i\lVert z_i\rVert^2`; when that exceeds 1e-5 the tiles are computed in float64.
+
+    Parameters
+    ----------
+    parts : sequence of arrays (N, d_v)
+        Width-scaled samples of each variable (same library, device and N).
+    xp : module
+        Their array namespace.
+    dtype : dtype, optional
+        Precision of the kernel tiles and of their products with the vectors (default float32: half the
+        memory traffic and twice the GEMM speed of float64; products are accumulated in float64 across
+        tiles). Promoted to float64 when float32 cannot resolve the exponent (see above).
+    block : int, optional
+        Tile size (rows and columns). Default: 512 on NumPy (tiles stay in the L2 cache), 4096 on other
+        libraries (GPU kernels want large tiles).
+    workers : int, optional
+        Threads over tiles on NumPy, each with single-threaded BLAS (default:
+        :func:`renyimi.get_num_threads`; 1 without threadpoolctl, when BLAS threads itself).
+
+    Notes
+    -----
+    Cost of one pass: :math:`N^2/2` tile entries, each with :math:`2 + d_v` flops and one ``exp`` per part,
+    one multiply per extra part of a joint term and :math:`4k_t` flops per term with :math:`k_t` vectors;
+    memory :math:`O(N\sum_t k_t)` per worker plus its tiles, never :math:`N^2`.
+    """
+
+    def __init__(self, parts: Any, xp: Any, *, dtype: Any = None, block: int | None = None,
+                 workers: int | None = None) -> None:
+        parts = list(parts)
+        if not parts:
+            raise ValueError("GaussianFamily needs at least one sample matrix; got none.")
+        for Z in parts:
+            if getattr(Z, "ndim", 0) != 2:
+                raise ValueError(f"Each part must be a 2-D array (n_samples, n_features); got shape "
+                                 f"{getattr(Z, 'shape', None)}.")
+        sizes = {int(Z.shape[0]) for Z in parts}
+        if len(sizes) != 1:
+            raise ValueError(f"All variables must have the same number of samples; got {sorted(sizes)}.")
+        if block is not None and int(block) < 1:
+            raise ValueError(f"block must be a positive number of rows; got block={block}.")
+        self.xp = xp
+        self.n = sizes.pop()
+        self.numpy = library_name(parts[0]) == "numpy"
+        self.device = _device(parts[0])
+        self.block = int(block) if block is not None else (512 if self.numpy else 4096)
+        dtype = xp.float32 if dtype is None else dtype
+        # Centre in float64 (distances do not change), then decide whether float32 resolves the exponent.
+        centred = [xp.astype(Z, xp.float64) - xp.mean(xp.astype(Z, xp.float64), axis=0) for Z in parts]
+        sq = [xp.sum(Z * Z, axis=1) for Z in centred]
+        largest = max(float(xp.max(s)) if self.n else 0.0 for s in sq)
+        if dtype == xp.float32 and largest * 2.0**-23 > 1e-5:
+            dtype = xp.float64
+        self.dtype = dtype
+        self.parts = centred
+        ones = xp.ones((self.n, 1), dtype=xp.float64, device=self.device)
+        # Augmented factors: L[i] . R[j] = z_i . z_j - |z_i|^2/2 - |z_j|^2/2 = -|z_i - z_j|^2/2.
+        self._L = [xp.astype(xp.concat([Z, -s[:, None] / 2, ones], axis=1), dtype) for Z, s in zip(centred, sq)]
+        self._R = [xp.astype(xp.concat([Z, ones, -s[:, None] / 2], axis=1), dtype) for Z, s in zip(centred, sq)]
+        if workers is None:
+            workers = _tile_workers() if self.numpy else 1
+        self.workers = max(1, int(workers))
+
+    def operator(self, term: tuple[int, ...]) -> GaussianOperator:
+        """The operator of one term (a tuple of part indices), sharing this family's tiles."""
+        term = tuple(int(v) for v in term)
+        if not term or any(v < 0 or v >= len(self.parts) for v in term):
+            raise ValueError(f"term must be a non-empty tuple of part indices below {len(self.parts)}; got {term}.")
+        return GaussianOperator._member(self, term)
+
+    def matmat_many(self, blocks: dict) -> dict:
+        """:math:`A_t V_t` for every ``term: V_t`` in ``blocks`` (V_t (N, k_t)), in one pass; float64 results."""
+        blocks = {tuple(t): V for t, V in blocks.items()}
+        if not blocks:
+            return {}
+        for t, V in blocks.items():
+            if V.ndim != 2 or int(V.shape[0]) != self.n:
+                raise ValueError(f"The block for term {t} must have shape (n, k) = ({self.n}, k); got {tuple(V.shape)}.")
+        if self.numpy:
+            return self._numpy_pass(blocks)
+        return self._generic_pass(blocks)
+
+    def _tile_pairs(self) -> list[tuple[int, int]]:
+        starts = range(0, self.n, self.block)
+        return [(i, j) for i in starts for j in starts if j >= i]
+
+    def _numpy_pass(self, blocks: dict) -> dict:
+        import numpy as np
+
+        from .eigen import blas_threads
+
+        n, b, dtype = self.n, self.block, self.dtype
+        Vs = {t: np.ascontiguousarray(V, dtype=dtype) for t, V in blocks.items()}
+        parts = sorted({v for t in blocks for v in t})
+        pairs = self._tile_pairs()
+        workers = min(self.workers, len(pairs))
+        exact = dtype == np.float64
+
+        def work(chunk):
+            out = {t: np.zeros((n, V.shape[1]), dtype=np.float64) for t, V in Vs.items()}
+            scratch = {v: np.empty(b * b, dtype=dtype) for v in parts}
+            joint = np.empty(b * b, dtype=dtype)
+            for i0, j0 in chunk:
+                i1, j1 = min(i0 + b, n), min(j0 + b, n)
+                h, w = i1 - i0, j1 - j0
+                tiles = {}
+                for v in parts:
+                    T = scratch[v][: h * w].reshape(h, w)
+                    np.matmul(self._L[v][i0:i1], self._R[v][j0:j1].T, out=T)
+                    if i0 == j0:  # symmetric to the last bit, zero distance on the diagonal
+                        np.add(T, T.T, out=T)
+                        T *= 0.5
+                        np.fill_diagonal(T, 0.0)
+                    if exact:
+                        np.minimum(T, 0.0, out=T)
+                    tiles[v] = np.exp(T, out=T)
+                for t, V in Vs.items():
+                    K = tiles[t[0]]
+                    if len(t) > 1:
+                        K = np.multiply(K, tiles[t[1]], out=joint[: h * w].reshape(h, w))
+                        for v in t[2:]:
+                            K *= tiles[v]
+                    out[t][i0:i1] += K @ V[j0:j1]
+                    if i0 != j0:
+                        out[t][j0:j1] += K.T @ V[i0:i1]
+            return out
+
+        if workers == 1:
+            results = [work(pairs)]
+        else:
+            from concurrent.futures import ThreadPoolExecutor
+
+            with blas_threads(1), ThreadPoolExecutor(workers) as pool:
+                results = list(pool.map(work, [pairs[w::workers] for w in range(workers)]))
+        total = results[0]
+        for other in results[1:]:
+            for t in total:
+                total[t] += other[t]
+        for t in total:
+            total[t] /= n
+        return total
+
+    def _generic_pass(self, blocks: dict) -> dict:
+        xp, n, b, dtype = self.xp, self.n, self.block, self.dtype
+        f64 = xp.float64
+        Vs = {t: xp.astype(V, dtype) for t, V in blocks.items()}
+        out = {t: xp.zeros((n, int(V.shape[1])), dtype=f64, device=self.device) for t, V in Vs.items()}
+        parts = sorted({v for t in blocks for v in t})
+        for i0, j0 in self._tile_pairs():
+            i1, j1 = min(i0 + b, n), min(j0 + b, n)
+            tiles = {}
+            for v in parts:
+                T = self._L[v][i0:i1, :] @ self._R[v][j0:j1, :].T
+                if i0 == j0:
+                    T = (T + T.T) / 2
+                    idx = xp.arange(i1 - i0, device=self.device)
+                    T = xp.where(idx[:, None] == idx[None, :], xp.zeros_like(T), T)
+                tiles[v] = xp.exp(xp.minimum(T, xp.zeros_like(T)))
+            for t, V in Vs.items():
+                K = tiles[t[0]]
+                for v in t[1:]:
+                    K = K * tiles[v]
+                out[t][i0:i1, :] = out[t][i0:i1, :] + xp.astype(K @ V[j0:j1, :], f64)
+                if i0 != j0:
+                    out[t][j0:j1, :] = out[t][j0:j1, :] + xp.astype(K.T @ V[i0:i1, :], f64)
+        return {t: W / n for t, W in out.items()}
+
+
+def _tile_workers() -> int:
+    """Tile threads on NumPy: one per core renyimi may use, when threadpoolctl can pin BLAS to one thread."""
+    from .eigen import get_num_threads
+
+    return get_num_threads() if importlib.util.find_spec("threadpoolctl") is not None else 1
+
+
 class GaussianOperator:
     r"""Matrix-free normalised Gaussian Gram :math:`A_{ij} = \exp(-\lVert z_i - z_j\rVert^2/2)/N`.
+
+    A one-variable :class:`GaussianFamily`; never allocates N x N.
 
     Parameters
     ----------
@@ -108,76 +306,33 @@ class GaussianOperator:
         rule does so), so that :math:`\kappa(z, z') = \exp(-\lVert z - z'\rVert^2/2)` (eq. 21).
     xp : module
         Array namespace of ``Z``.
-    block : int
-        Rows per block on the array-API path (temporaries of ``block x N`` entries).
-    dtype : dtype, optional
-        Precision of the kernel tiles and products (default: that of ``Z``; ``xp.float32`` is
-        about twice as fast). Products are returned in the dtype of the input block.
-    use_numba : bool or None
-        Use the numba tile kernel (NumPy input only); ``None``: when numba is installed.
-    tiles : {"float32", "float64"}
-        Precision of the numba kernel tiles. ``"float32"`` (default): distances and ``exp`` in float32,
-        products accumulated in float64 by BLAS; entries within ~1e-7 relative of the float64 kernel, about
-        4x faster (:func:`~renyimi._engine.numba_matvec.gaussian_matmat32`). ``"float64"``: the kernel to
-        1e-14 in ``dtype``. Ignored off the numba path.
+    dtype, block, workers
+        Tile precision, tile size and threads; see :class:`GaussianFamily`.
 
     Notes
     -----
-    One product with a block of k vectors costs :math:`N^2` kernel evaluations (:math:`d` flops and
+    One product with a block of k vectors costs :math:`N^2/2` kernel evaluations (:math:`d + 2` flops and
     one ``exp`` each) plus :math:`2N^2k` flops, and :math:`O(Nk)` memory plus the tiles.
     """
 
-    def __init__(self, Z: Any, xp: Any, *, block: int = DEFAULT_BLOCK, dtype: Any = None,
-                 use_numba: bool | None = None, tiles: str = "float32") -> None:
-        if tiles not in ("float32", "float64"):
-            raise ValueError(f"tiles must be 'float32' or 'float64'; got tiles={tiles!r}.")
-        self.tiles = tiles
-        if getattr(Z, "ndim", 0) != 2:
-            raise ValueError(f"Z must be a 2-D array (n_samples, n_features); got shape {getattr(Z, 'shape', None)}.")
-        if int(block) < 1:
-            raise ValueError(f"block must be a positive number of rows; got block={block}.")
-        if dtype is not None and Z.dtype != dtype:
-            Z = xp.astype(Z, dtype)
-        # Centering leaves distances unchanged and shrinks the norms that cancel in |z|^2+|z'|^2-2z.z'.
-        self.Z = Z - xp.mean(Z, axis=0)
-        self.xp = xp
-        self.n = int(Z.shape[0])
-        self.dtype = Z.dtype
-        self.block = int(block)
-        numpy_input = library_name(Z) == "numpy"
-        if use_numba is None:
-            use_numba = numpy_input and importlib.util.find_spec("numba") is not None
-        if use_numba and not numpy_input:
-            raise ValueError(f"use_numba=True needs NumPy samples; got {library_name(Z)} arrays. Use use_numba=None.")
-        self.use_numba = bool(use_numba)
-        self._sq = xp.sum(self.Z * self.Z, axis=1)
+    def __init__(self, Z: Any, xp: Any, *, dtype: Any = None, block: int | None = None,
+                 workers: int | None = None) -> None:
+        self._bind(GaussianFamily([Z], xp, dtype=dtype, block=block, workers=workers), (0,))
+
+    @classmethod
+    def _member(cls, family: GaussianFamily, term: tuple[int, ...]) -> GaussianOperator:
+        op = cls.__new__(cls)
+        op._bind(family, term)
+        return op
+
+    def _bind(self, family: GaussianFamily, term: tuple[int, ...]) -> None:
+        self.family, self.term = family, term
+        self.xp, self.n, self.dtype, self.device = family.xp, family.n, family.dtype, family.device
 
     def matmat(self, V: Any) -> Any:
         """:math:`AV` for ``V`` (N, k), in the dtype of ``V``; the kernel is computed in ``self.dtype``."""
-        xp = self.xp
-        W = V if V.dtype == self.dtype else xp.astype(V, self.dtype)
-        if self.use_numba and self.tiles == "float32":
-            from .numba_matvec import gaussian_matmat32
-
-            out = gaussian_matmat32(self.Z, V)
-        elif self.use_numba:
-            from .numba_matvec import gaussian_matmat
-
-            out = gaussian_matmat(self.Z, W)
-        else:
-            out = self._blocked(W)
-        out = out / self.n
-        return out if out.dtype == V.dtype else xp.astype(out, V.dtype)
-
-    def _blocked(self, W: Any) -> Any:
-        xp, Z, sq = self.xp, self.Z, self._sq
-        parts = []
-        for start in range(0, self.n, self.block):
-            stop = min(start + self.block, self.n)
-            D = sq[start:stop, None] + sq[None, :] - 2.0 * (Z[start:stop, :] @ Z.T)
-            K = xp.exp(-0.5 * xp.where(D > 0, D, 0.0))
-            parts.append(K @ W)
-        return xp.concat(parts, axis=0)
+        out = self.family.matmat_many({self.term: V})[self.term]
+        return out if out.dtype == V.dtype else self.xp.astype(out, V.dtype)
 
 
 def joint_gaussian_operator(*Zs: Any, xp: Any = None, **kwargs: Any) -> GaussianOperator:
@@ -185,7 +340,7 @@ def joint_gaussian_operator(*Zs: Any, xp: Any = None, **kwargs: Any) -> Gaussian
 
     :math:`\prod_v \exp(-\lVert z^v_i - z^v_j\rVert^2/2) = \exp(-\lVert[z^1_i,\dots]-[z^1_j,\dots]\rVert^2/2)`,
     and its diagonal is 1, so the trace normaliser is again :math:`1/N`. ``kwargs`` go to
-    :class:`GaussianOperator`.
+    :class:`GaussianFamily`.
     """
     if not Zs:
         raise ValueError("joint_gaussian_operator needs at least one sample matrix; got none.")
@@ -193,36 +348,34 @@ def joint_gaussian_operator(*Zs: Any, xp: Any = None, **kwargs: Any) -> Gaussian
         import array_api_compat
 
         xp = array_api_compat.array_namespace(*Zs)
-    n = {int(Z.shape[0]) for Z in Zs}
-    if len(n) != 1:
-        raise ValueError(f"All variables must have the same number of samples; got {sorted(n)}.")
-    return GaussianOperator(xp.concat(list(Zs), axis=1), xp, **kwargs)
+    return GaussianFamily(Zs, xp, **kwargs).operator(tuple(range(len(Zs))))
 
 
 def dense_gaussian_operator(Z: Any, xp: Any, *, dtype: Any = None, block: int = DEFAULT_BLOCK) -> DenseOperator:
     r"""Explicit normalised Gaussian Gram :math:`\exp(-\lVert z_i - z_j\rVert^2/2)/N` built block by block.
 
-    Built directly in ``dtype`` (default float32: half the memory, twice the product speed), with
-    temporaries of ``block x N`` only, so the peak is one N x N matrix of ``dtype`` plus a block.
-    ``Z`` (N, d) holds width-scaled samples as for :class:`GaussianOperator`.
+    Stored in ``dtype`` (default float32: half the memory, twice the product speed), with temporaries of
+    ``block x N`` only, so the peak is one N x N matrix of ``dtype`` plus a block. ``Z`` (N, d) holds
+    width-scaled samples as for :class:`GaussianOperator`; the exponent is computed as in
+    :class:`GaussianFamily` (diagonal exactly 1/N).
     """
     dtype = xp.float32 if dtype is None else dtype
-    gen = GaussianOperator(Z, xp, dtype=dtype, use_numba=False, block=block)
-    n = gen.n
-    if library_name(Z) == "numpy":
+    family = GaussianFamily([Z], xp, dtype=dtype, block=block)
+    n, L, R = family.n, family._L[0], family._R[0]
+    if family.numpy:
         import numpy as np
 
         A = np.empty((n, n), dtype=dtype)
     else:
-        A = xp.empty((n, n), dtype=dtype, device=_device(Z))
-    Zc, sq = gen.Z, gen._sq
-    cols = xp.arange(n, device=_device(Z))
-    for start in range(0, n, gen.block):
-        stop = min(start + gen.block, n)
-        D = sq[start:stop, None] + sq[None, :] - 2.0 * (Zc[start:stop, :] @ Zc.T)
+        A = xp.empty((n, n), dtype=dtype, device=family.device)
+    cols = xp.arange(n, device=family.device)
+    for start in range(0, n, family.block):
+        stop = min(start + family.block, n)
+        E = L[start:stop, :] @ R.T
         # The diagonal is exactly 1/N (trace one), set with a mask: the array API has no fancy assignment.
-        on_diagonal = xp.arange(start, stop, device=_device(Z))[:, None] == cols[None, :]
-        A[start:stop, :] = xp.where(on_diagonal, 1.0 / n, xp.exp(-0.5 * xp.where(D > 0, D, 0.0)) / n)
+        on_diagonal = xp.arange(start, stop, device=family.device)[:, None] == cols[None, :]
+        E = xp.where(on_diagonal, xp.zeros_like(E), xp.minimum(E, xp.zeros_like(E)))
+        A[start:stop, :] = xp.astype(xp.exp(E) / n, dtype)
     return DenseOperator(A, xp)
 
 

@@ -65,7 +65,8 @@ import numpy as np
 from .arrays import device as _device
 from .arrays import is_numpy_namespace, to_numpy
 
-__all__ = ["SLQState", "auto_threshold", "default_controls", "make_probes", "prepare", "slq_entropy"]
+__all__ = ["SLQState", "auto_threshold", "default_controls", "make_probes", "prepare", "prepare_family",
+           "products_width", "slq_entropy", "work_vectors"]
 
 #: Above this many samples ``method="auto"`` uses SLQ instead of an exact eigendecomposition. Measured on
 #: the 2-core machine (docs/large_samples.md): SLQ with the defaults was 2x faster than exact at N = 5 000
@@ -88,6 +89,18 @@ def default_controls(n: int, alpha: float = 1.01) -> dict[str, int]:
     if n <= 40000:
         return {"rank": 192, "block": 48, "krylov_steps": 7, "n_probes": 30, "n_lanczos": 30}
     return {"rank": 96, "block": 32, "krylov_steps": 5, "n_probes": 16, "n_lanczos": 24}
+
+
+def work_vectors(controls: dict) -> int:
+    """N-long work vectors (of the Krylov dtype) one term holds at its peak: the deflation's Krylov basis
+    and its products plus the Ritz vectors, or the Lanczos vectors of all probes; for memory checks."""
+    deflation = 2 * controls["block"] * (controls["krylov_steps"] + 1)
+    return max(deflation, controls["n_probes"] * (controls["n_lanczos"] + 4)) + controls["rank"]
+
+
+def products_width(controls: dict) -> int:
+    """The widest block of vectors one term asks to multiply at once (an operator's output buffers)."""
+    return max(controls["block"], controls["rank"], controls["n_probes"])
 
 
 def make_probes(n: int, n_probes: int, rng: np.random.Generator, xp: Any = np, *, device: Any = None,
@@ -266,7 +279,73 @@ def prepare(op: Any, *, rng: np.random.Generator, rank: int | None = None, n_pro
     SLQState
         ``state.entropy(alpha, base)`` gives ``(value, stderr)``.
     """
-    xp, n = op.xp, int(op.n)
+    program = _program(int(op.n), op.xp, _operator_device(op), rng=rng, rank=rank, n_probes=n_probes,
+                       n_lanczos=n_lanczos, block=block, krylov_steps=krylov_steps, probes=probes, dtype=dtype)
+    return _drive({0: program}, lambda blocks: {k: op.matmat(V) for k, V in blocks.items()})[0]
+
+
+def prepare_family(family: Any, terms: list, *, rngs: list, **controls: Any) -> dict:
+    r""":func:`prepare` for several terms of one operator family, all products of a round in one pass.
+
+    Every term runs the same program as :func:`prepare` (same controls, its own ``rng``: the same seed
+    gives the same estimate as a separate run, up to the rounding of the tiles), and the programs advance
+    in lockstep: at each round the blocks of all terms go to ``family.matmat_many`` together, so a
+    :class:`~renyimi._engine.operators.GaussianFamily` computes each variable's kernel tile once for its
+    marginal and every joint it is in.
+
+    Parameters
+    ----------
+    family : operator family
+        With ``n``, ``xp``, ``device`` and ``matmat_many({term: V}) -> {term: A_term V}``.
+    terms : list of tuples
+        The terms (operators) of the family to estimate.
+    rngs : list of numpy.random.Generator
+        One per term.
+    **controls
+        As for :func:`prepare`.
+
+    Returns
+    -------
+    dict
+        ``{term: SLQState}``.
+    """
+    if len(rngs) != len(terms):
+        raise ValueError(f"rngs must give one generator per term; got {len(rngs)} for {len(terms)} terms.")
+    programs = {tuple(t): _program(int(family.n), family.xp, family.device, rng=r, **controls)
+                for t, r in zip(terms, rngs)}
+    return _drive(programs, family.matmat_many)
+
+
+def _operator_device(op: Any) -> Any:
+    if hasattr(op, "device"):
+        return op.device
+    return _device(op.Z if hasattr(op, "Z") else op.A)
+
+
+def _drive(programs: dict, matmat_many: Any) -> dict:
+    """Run generator programs in lockstep: each yields a block V and is sent back A V; returns their results."""
+    results, pending = {}, {}
+    for key, program in programs.items():
+        try:
+            pending[key] = next(program)
+        except StopIteration as stop:
+            results[key] = stop.value
+    while pending:
+        products = matmat_many(pending)
+        advanced = {}
+        for key, W in products.items():
+            try:
+                advanced[key] = programs[key].send(W)
+            except StopIteration as stop:
+                results[key] = stop.value
+        pending = advanced
+    return {key: results[key] for key in programs}
+
+
+def _program(n: int, xp: Any, dev: Any, *, rng: np.random.Generator, rank: int | None = None,
+             n_probes: int | None = None, n_lanczos: int | None = None, block: int | None = None,
+             krylov_steps: int | None = None, probes: Any = None, dtype: Any = None):
+    """The estimator as a generator: ``W = yield V`` asks for the product ``A V``; returns the SLQState."""
     defaults = default_controls(n)
     rank = defaults["rank"] if rank is None else int(rank)
     n_probes = defaults["n_probes"] if n_probes is None else int(n_probes)
@@ -278,7 +357,6 @@ def prepare(op: Any, *, rng: np.random.Generator, rank: int | None = None, n_pro
         if value < 0:
             raise ValueError(f"{name} must be >= 0; got {name}={value}.")
     dtype = xp.float64 if dtype is None else dtype
-    dev = _device(op.Z if hasattr(op, "Z") else op.A)
     controls = {"rank": rank, "n_probes": n_probes, "n_lanczos": n_lanczos, "block": block,
                 "krylov_steps": krylov_steps}
     products = 0
@@ -292,7 +370,7 @@ def prepare(op: Any, *, rng: np.random.Generator, rank: int | None = None, n_pro
         Q = _orthonormal(_to_xp(rng.standard_normal((n, block)), xp, dev, dtype), xp)
         Qs, AQs = [Q], []
         for j in range(steps + 1):
-            W = op.matmat(Qs[j])
+            W = yield Qs[j]
             products += block
             AQs.append(W)
             if j == steps:
@@ -320,7 +398,7 @@ def prepare(op: Any, *, rng: np.random.Generator, rank: int | None = None, n_pro
         # R = P A U; one block product gives each residual's Rayleigh quotient on B.
         R = R - U @ (U.T @ R)
         coupling = _host(xp.sum(R * R, axis=0))
-        BR = op.matmat(R)
+        BR = yield R
         products += int(R.shape[1])
         BR = BR - U @ (U.T @ BR)
         coupling_rq = _host(xp.sum(R * BR, axis=0)) / np.where(coupling > 0, coupling, 1.0)
@@ -335,6 +413,9 @@ def prepare(op: Any, *, rng: np.random.Generator, rank: int | None = None, n_pro
     def project(W):
         return W if U is None else W - U @ (U.T @ W)
 
+    def project_rows(w):  # the same for vectors stored as rows (m, N)
+        return w if U is None else w - (w @ U) @ U.T
+
     # 2-3. Block stochastic Lanczos on B = P A P from the projected probes.
     if probes is None:
         probes = make_probes(n, n_probes, rng, xp, device=dev, dtype=dtype)
@@ -348,38 +429,36 @@ def prepare(op: Any, *, rng: np.random.Generator, rank: int | None = None, n_pro
                         None, None, coupling, coupling_rq)
     G = project(probes)
     norms2 = _host(xp.sum(G * G, axis=0))
-    v = G / xp.sqrt(_to_xp(np.where(norms2 > 0, norms2, 1.0), xp, dev, dtype))[None, :]
+    # Lanczos vectors are stored as rows, probe-major (m, s, N): reorthogonalisation is a batched GEMV.
+    v = (G / xp.sqrt(_to_xp(np.where(norms2 > 0, norms2, 1.0), xp, dev, dtype))[None, :]).T
     del G
-    # The Lanczos vectors of all probes, probe-major (m, s, N): reorthogonalisation is a batched GEMV.
     basis = xp.zeros((m, s, n), dtype=dtype, device=dev) if xp is not np else np.zeros((m, s, n), dtype=dtype)
-    basis[:, 0, :] = v.T
+    basis[:, 0, :] = v
     alphas = np.zeros((s, m))
     betas = np.zeros((s, m))
     v_prev = None
     for j in range(s):
-        w = project(op.matmat(v))
+        w = (yield v.T).T
         products += m
-        a = xp.sum(w * v, axis=0)
+        a = xp.sum(w * v, axis=1)
         alphas[j] = _host(a)
-        w = w - v * a[None, :]
+        w = w - a[:, None] * v
         if v_prev is not None:
-            w = w - v_prev * _to_xp(betas[j - 1], xp, dev, dtype)[None, :]
-        # Full reorthogonalisation against this probe's own Lanczos vectors (twice), and against U.
+            w = w - _to_xp(betas[j - 1], xp, dev, dtype)[:, None] * v_prev
+        # Full reorthogonalisation against this probe's own Lanczos vectors, then the projection P (once:
+        # the Lanczos vectors are orthogonal to U, so neither the coefficients nor alpha see U's components).
         Vj = basis[:, : j + 1, :]  # (m, j+1, N)
-        for _ in range(2):
-            wt = w.T[:, :, None]  # (m, N, 1)
-            coef = Vj @ wt  # (m, j+1, 1)
-            w = w - (xp.matrix_transpose(Vj) @ coef)[:, :, 0].T
-            w = project(w)
-        b = _host(xp.sqrt(xp.sum(w * w, axis=0)))
+        coef = Vj @ w[:, :, None]  # (m, j+1, 1)
+        w = project_rows(w - (xp.matrix_transpose(coef) @ Vj)[:, 0, :])
+        b = _host(xp.sqrt(xp.sum(w * w, axis=1)))
         scale = np.maximum(np.abs(alphas[: j + 1]).max(axis=0), 1e-300)
         alive = b > 1e-10 * scale
         betas[j] = np.where(alive, b, 0.0)
         if j + 1 == s:
             break
         inv = _to_xp(np.where(alive, 1.0 / np.where(alive, b, 1.0), 0.0), xp, dev, dtype)
-        v_prev, v = v, w * inv[None, :]
-        basis[:, j + 1, :] = v.T
+        v_prev, v = v, w * inv[:, None]
+        basis[:, j + 1, :] = v
     del basis
     s_short = max(1, math.ceil(3 * s / 4))
     nodes, weights = _gauss_quadrature(alphas, betas, s, norms2)
@@ -441,6 +520,20 @@ def _radau_quadrature(alphas: np.ndarray, betas: np.ndarray, s: int, norms2: np.
 
 
 def _orthonormal(W: Any, xp: Any) -> Any:
+    """Orthonormal basis of the columns of ``W`` (N, k): CholeskyQR2 (two GEMM-based passes), or Householder
+    QR when ``W`` is too ill-conditioned for it (e.g. a Krylov space that has run out of directions)."""
+    Q = W
+    for _ in range(2):
+        try:
+            L = xp.linalg.cholesky(Q.T @ Q)
+            diag = _host(xp.linalg.diagonal(L))
+        except Exception:  # not positive definite: numerically rank deficient
+            break
+        if not (np.all(np.isfinite(diag)) and diag.min() > 1e-5 * diag.max()):
+            break
+        Q = Q @ xp.linalg.inv(L).T
+    else:
+        return Q
     Q, _ = xp.linalg.qr(W)
     return Q
 
