@@ -14,7 +14,8 @@ Cases
 ``mnist5k``       MNIST digits (5 000 x 784, pooled standardisation) and a tanh random projection
                   of them (16 features): a heavy-tailed, realistic spectrum, exact values cheap.
 ``gauss16k``      correlated Gaussians X, Y (10 features each, rho = 0.7), N = 16 384, exact eigvalsh.
-``grid{N}``       "Cartesian product" data whose exact entropies are cheap at any N: the samples are
+``grid{N}``       "Cartesian product" data whose exact entropies are cheap at any N (``grid{N}d{D}``: D
+                  features per variable instead of 8): the samples are
                   all pairs (i, j) of two small point sets, x_(i,j) = (a_i, b_j), y_(i,j) = (c_i, e_j).
                   The Gaussian kernel factorises, K_X = K_a (x) K_b (Kronecker), and Renyi entropy is
                   additive over Kronecker products, so S(X) = S(a) + S(b), S(X, Y) = S(a, c) + S(b, e),
@@ -78,7 +79,7 @@ def case_data(name):
         X, Y = correlated_gaussians(n)
         return tapia_scaled(X), tapia_scaled(Y)
     if name.startswith("grid"):
-        return grid_data(int(name[4:]))[0]
+        return grid_data(*_grid_case(name))[0]
     if name == "flat":
         rng = np.random.default_rng(1)
         X = rng.standard_normal((4096, 1000))
@@ -100,28 +101,40 @@ def _grid_sizes(n):
     return n1, n // n1
 
 
-def grid_data(n, d1=4, d2=4, rho=0.7, seed=3):
-    """Cartesian-product samples (see module docstring); returns ((Zx, Zy), factors)."""
+def _grid_case(name):
+    """``grid{N}`` (4 + 4 features per variable) or ``grid{N}d{D}`` (D/2 + D/2): (n, d1, d2)."""
+    n, _, d = name[4:].partition("d")
+    half = int(d) // 2 if d else 4
+    return int(n), half, half
+
+
+def grid_raw(n, d1=4, d2=4, rho=0.7, seed=3):
+    """Cartesian-product samples before any scaling: ((X, Y), (a, b, c, e)), x_(i,j) = (a_i, b_j), y = (c_i, e_j)."""
     n1, n2 = _grid_sizes(n)
-    rng = np.random.default_rng(seed)
     a, c = correlated_gaussians(n1, d1, rho, seed)
     b, e = correlated_gaussians(n2, d2, rho, seed + 1)
-    # One Tapia width per variable, from the full sample (standardisation of a column of the product
-    # set equals that over its factor because every factor point is repeated equally often).
-    dx, dy = d1 + d2, d1 + d2
-    sx = math.sqrt(dx) * n ** (-1.0 / (4 + dx))
-    sy = math.sqrt(dy) * n ** (-1.0 / (4 + dy))
+    ii, jj = np.divmod(np.arange(n), n2)
+    return (np.hstack([a[ii], b[jj]]), np.hstack([c[ii], e[jj]])), (a, b, c, e)
+
+
+def grid_data(n, d1=4, d2=4, rho=0.7, seed=3):
+    """Cartesian-product samples scaled as renyimi's Tapia rule scales X and Y; returns ((Zx, Zy), factors).
+
+    Standardising a column of the product set equals standardising it over its factor (every factor point
+    is repeated equally often), and each variable has one width from its full d = d1 + d2 and N, so the
+    scaled factors below give exactly the kernel of the scaled product samples: K_X = K_a (x) K_b.
+    """
+    (_, _), factors = grid_raw(n, d1, d2, rho, seed)
+    d = d1 + d2
+    width = math.sqrt(d) * n ** (-1.0 / (4 + d))
 
     def std(M):
         M = M - M.mean(axis=0)
-        return M / np.sqrt(M.var(axis=0) + 1e-8)
+        return M / np.sqrt((M * M).mean(axis=0)) / width
 
-    a, b, c, e = std(a) / sx, std(b) / sx, std(c) / sy, std(e) / sy
-    ii, jj = np.divmod(np.arange(n), n2)
-    Zx = np.hstack([a[ii], b[jj]])
-    Zy = np.hstack([c[ii], e[jj]])
-    del rng
-    return (Zx, Zy), (a, b, c, e)
+    a, b, c, e = (std(M) for M in factors)
+    ii, jj = np.divmod(np.arange(n), b.shape[0])
+    return (np.hstack([a[ii], b[jj]]), np.hstack([c[ii], e[jj]])), (a, b, c, e)
 
 
 # ----------------------------------------------------------------------------------------- exact
@@ -158,8 +171,8 @@ def exact_case(name):
     meta = {"started": time.strftime("%Y-%m-%d %H:%M:%S")}
     out = {}
     if name.startswith("grid"):
-        n = int(name[4:])
-        (_, _), (a, b, c, e) = grid_data(n)
+        n = _grid_case(name)[0]
+        (_, _), (a, b, c, e) = grid_data(*_grid_case(name))
         t0 = time.perf_counter()
         for key, (f1, f2) in {"x": ((a,), (b,)), "y": ((c,), (e,)), "xy": ((a, c), (b, e))}.items():
             lams = []
