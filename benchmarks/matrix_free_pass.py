@@ -38,8 +38,9 @@ def main() -> None:
             V = rng.standard_normal((n, k))
             c, w = time.process_time(), time.perf_counter()
             family.matmat_many({t: V for t in terms})
-            print(json.dumps({"n": n, "terms": [list(t) for t in terms], "k": k, "cpu_s": round(time.process_time() - c, 2),
-                              "wall_s": round(time.perf_counter() - w, 2)}), flush=True)
+            print(json.dumps({"n": n, "terms": [list(t) for t in terms], "k": k,
+                              "cpu_s": round(time.process_time() - c, 2), "wall_s": round(time.perf_counter() - w, 2)}),
+                  flush=True)
 
 
 if __name__ == "__main__":

@@ -72,6 +72,28 @@ def test_pairwise_and_plane_carry_the_method(xy, exact):
     assert m["T"] == pytest.approx(m_exact["T"], abs=0.05)
 
 
+def test_lockstep_terms_equal_terms_run_one_by_one(xy):
+    """An MI's three terms run in lockstep on one matrix-free family; on an executor each term runs alone.
+    Every term has its own seed and the same kernel tiles, so both agree to the float32 rounding of the
+    products (a tile's GEMM may be split differently between BLAS threads): far below the error bars."""
+    from concurrent.futures import Executor, Future
+
+    class Serial(Executor):
+        def submit(self, fn, /, *args, **kwargs):
+            future = Future()
+            future.set_result(fn(*args, **kwargs))
+            return future
+
+    x, y = xy
+    variables = {"x": x, "y": y, "z": x[:, :1]}
+    kw = {"method": "slq", "method_params": FAST, "random_state": 3, "return_stderr": True}
+    together = renyimi.pairwise_mutual_information(variables, **kw)
+    alone = renyimi.pairwise_mutual_information(variables, executor=Serial(), **kw)
+    for pair in (("x", "y"), ("x", "z"), ("y", "z")):
+        assert abs(float(together[0][pair]) - float(alone[0][pair])) < 1e-4
+        assert together[1][pair] == pytest.approx(alone[1][pair], rel=1e-2)
+
+
 def test_non_gaussian_kernels_use_dense_operators(xy):
     x, _ = xy
     value, err = renyimi.matrix_entropy(

@@ -72,7 +72,7 @@ class DenseOperator:
         return out if out.dtype == V.dtype else self.xp.astype(out, V.dtype)
 
     def frobenius2(self) -> float:
-        r""":math:`\operatorname{tr}A^2 = \sum_{ij}A_{ij}^2`, accumulated in float64 (row blocks of ``DEFAULT_BLOCK``)."""
+        r""":math:`\operatorname{tr}A^2 = \sum_{ij}A_{ij}^2`, accumulated in float64 by row blocks."""
         xp, total = self.xp, 0.0
         for start in range(0, self.n, DEFAULT_BLOCK):
             rows = xp.astype(self.A[start:start + DEFAULT_BLOCK, :], xp.float64)
@@ -219,7 +219,8 @@ class GaussianFamily:
             return {}
         for t, V in blocks.items():
             if V.ndim != 2 or int(V.shape[0]) != self.n:
-                raise ValueError(f"The block for term {t} must have shape (n, k) = ({self.n}, k); got {tuple(V.shape)}.")
+                raise ValueError(f"The block for term {t} must have shape (n, k) = ({self.n}, k); "
+                                 f"got {tuple(V.shape)}.")
         if self.numpy:
             return self._numpy_pass(blocks)
         return self._generic_pass(blocks)
