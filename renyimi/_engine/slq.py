@@ -13,12 +13,15 @@ The trace is split in three parts, each estimated where it is cheapest and most 
    :math:`q + 1` block products); Rayleigh–Ritz gives Ritz pairs :math:`(\theta_i, u_i)` and the top
    ``rank`` of them are deflated: :math:`\sum_i f(\theta_i)` is their exact contribution (exact up to
    the squared Ritz residuals reported in ``ritz_residual``).
-2. **Control variate.** On the remainder :math:`B = PAP`, :math:`P = I - UU^\top`, the trace
-   :math:`\operatorname{tr}B = 1 - \sum_i\theta_i` is known exactly. With probes :math:`g_j` we estimate
-   :math:`\operatorname{tr}(f(B) - cB)` and add back :math:`c\operatorname{tr}B`; :math:`c` is the
-   least-squares slope of :math:`g^\top f(B) g` on :math:`g^\top B g` over the probes. For :math:`\alpha`
-   near 1, :math:`f` is nearly linear on the small eigenvalues of :math:`B` and the control variate
-   removes most of the probe variance; it costs no product.
+2. **Control variates.** On the remainder :math:`B = PAP`, :math:`P = I - UU^\top`, the traces
+   :math:`\operatorname{tr}B = 1 - \sum_i\theta_i` and (when the operator gives :math:`\operatorname{tr}A^2`)
+   :math:`\operatorname{tr}B^2 = \operatorname{tr}A^2 - 2\sum_i\lVert Au_i\rVert^2 + \sum_i\theta_i^2` are known
+   exactly. With probes :math:`g_j` we estimate :math:`\operatorname{tr}(f(B) - c_1B - c_2B^2)` and add back
+   :math:`c_1\operatorname{tr}B + c_2\operatorname{tr}B^2`; :math:`(c_1, c_2)` are the least-squares
+   coefficients of :math:`g^\top f(B) g` on :math:`g^\top B g` and :math:`\lVert Bg\rVert^2` over the probes,
+   both exact from the first Lanczos step. For :math:`\alpha` near 1, :math:`f` is nearly linear on the
+   small eigenvalues of :math:`B`; the quadratic term fits its curvature over the top of the spectrum.
+   Together they remove most of the probe variance, for no product.
 3. **Stochastic Lanczos quadrature** (SLQ). For each Rademacher probe :math:`g`, ``n_lanczos`` Lanczos
    steps on :math:`B` from :math:`Pg` (all probes advance together as one block product, full
    reorthogonalisation) give the Gauss quadrature :math:`g^\top f(B) g \approx \lVert Pg\rVert^2
@@ -27,22 +30,25 @@ The trace is split in three parts, each estimated where it is cheapest and most 
 Two one-sided biases are removed. (i) *Quadrature*: Gauss quadrature errs on one side for these
 :math:`f` (low for :math:`\lambda^{1.01}`, high for :math:`-\lambda\ln\lambda`); the Gauss–Radau rule with a
 node fixed at 0 (the bottom of the spectrum) errs on the other, from the same Lanczos coefficients. Their
-mean is the estimate and half their difference an error term. (ii) *Pinching*: deflating inexact Ritz
+mean is the estimate. (ii) *Pinching*: deflating inexact Ritz
 vectors drops the coupling :math:`R = PAU` between the deflated space and :math:`B`, which biases
 :math:`\operatorname{tr}f` low for convex :math:`f` (high for concave), i.e. entropies high; a second-order
 correction (:meth:`SLQState.pinching`, one extra block product of ``rank`` columns) is added and half of
 it counted as error.
 
 Error model: ``stderr`` is the standard error of the control-variate mean over the probes
-(:math:`s/\sqrt m` with the residual standard deviation :math:`s`, :math:`m - 2` degrees of freedom),
-combined in quadrature with the quadrature half-width (Gauss vs Gauss–Radau) and half the pinching
-correction, and propagated through the logarithm for
+(:math:`s/\sqrt m` with the residual standard deviation :math:`s`, :math:`m - 1 - p` degrees of freedom for
+:math:`p` control variates), combined in quadrature with a quadrature term (:meth:`SLQState.trace_f`: the
+smaller of the Gauss/Gauss–Radau half-width and the change over the last quarter of the steps) and half
+the pinching correction, and propagated through the logarithm for
 :math:`\alpha \ne 1`: :math:`\delta S = \delta T / (|1-\alpha|\, T\ln b)`.
 
 Sharing: :func:`prepare` does every product and returns an :class:`SLQState`; ``state.entropy(alpha)``
-is then free for any order, so α = 1.01 and α = 1 (or a sweep over α) cost one run. In a pairwise
-analysis each variable's state serves every pair it is in (its marginal entropy); only joint operators
-need their own. Probes can be shared across operators (``probes=``, common random numbers).
+is then free for any order, so α = 1.01 and α = 1 (or a sweep over α) cost one run. The estimator is a
+generator program that yields blocks and receives their products, so :func:`prepare_family` runs several
+terms of one operator family in lockstep: each round's blocks go to one ``matmat_many`` pass, in which a
+:class:`~renyimi._engine.operators.GaussianFamily` computes every variable's kernel tile once for its
+marginal and all its joints. Probes can be shared across operators (``probes=``, common random numbers).
 
 References
 ----------
