@@ -263,6 +263,7 @@ def test_dask_gram_operator_matches_dense(client):
     dense = op.to_numpy()
     np.testing.assert_allclose(dense, A, rtol=1e-12, atol=1e-16)
     assert abs(np.trace(dense) - 1) < 1e-12
+    assert op.frobenius2() == pytest.approx(float(np.sum(A * A)), rel=1e-12)  # the B^2 control variate's tr A^2
     # Stored in float32 (half the cluster memory), products in the caller's precision.
     op32 = DaskGramOperator(x / 1.3, client=client, chunk=96, dtype=np.float32, persist=False)
     out = op32.matmat(V)

@@ -144,6 +144,12 @@ class DaskGramOperator:
         out = np.asarray(out, dtype=V.dtype if V.dtype.kind == "f" else np.float64)
         return out[:, 0] if vector else out
 
+    def frobenius2(self) -> float:
+        r""":math:`\operatorname{tr}A^2 = \sum_{ij}A_{ij}^2` (float64 sums on the cluster): makes :math:`B^2` the
+        second control variate of the SLQ estimate (:mod:`renyimi._engine.slq`)."""
+        total = (self.array.astype(np.float64) ** 2).sum()
+        return float(self.client.compute(total).result() if self.client is not None else total.compute())
+
     def to_numpy(self) -> np.ndarray:
         """The whole matrix on the client (only for small N: tests and checks)."""
         return np.asarray(self.client.compute(self.array).result() if self.client is not None
