@@ -246,7 +246,8 @@ def test_torch_path_matches_numpy():
     kw = dict(CONTROLS, rank=16, n_probes=8, n_lanczos=10)
     a = slq_entropy(op_np, 1.01, rng=np.random.default_rng(5), **kw)
     b = slq_entropy(op_t, 1.01, rng=np.random.default_rng(5), **kw)
-    assert abs(a[0] - b[0]) < 1e-8 and abs(a[1] - b[1]) < 1e-8
+    # Same algorithm, different BLAS (MKL may change its thread split under load): rounding-level agreement.
+    assert abs(a[0] - b[0]) < 1e-6 and abs(a[1] - b[1]) < 1e-6
     dense = DenseOperator(torch.from_numpy(dense_gaussian(Z)), _torch_namespace(), dtype=torch.float32)
     c = slq_entropy(dense, 1.0, rng=np.random.default_rng(5), **kw)
     assert abs(c[0] - exact_entropy(dense_gaussian(Z), 1.0)) <= 5 * c[1] + 1e-5

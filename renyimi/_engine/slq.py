@@ -424,22 +424,25 @@ def _program(n: int, xp: Any, dev: Any, *, rng: np.random.Generator, rank: int |
         block = max(1, min(block, n))
         steps = max(krylov_steps, math.ceil(rank / block) - 1)
         steps = min(steps, max(0, n // block - 1))
-        Q = _orthonormal(_to_xp(rng.standard_normal((n, block)), xp, dev, dtype), xp)
-        Qs, AQs = [Q], []
+        width = block * (steps + 1)
+        Q = xp.zeros((n, width), dtype=dtype, device=dev) if xp is not np else np.zeros((n, width), dtype=dtype)
+        AQ = xp.zeros((n, width), dtype=dtype, device=dev) if xp is not np else np.zeros((n, width), dtype=dtype)
+        Q[:, :block] = _orthonormal(_to_xp(rng.standard_normal((n, block)), xp, dev, dtype), xp)
         for j in range(steps + 1):
-            W = yield Qs[j]
+            lo, hi = j * block, (j + 1) * block
+            W = yield Q[:, lo:hi]
             products += block
-            AQs.append(W)
+            AQ[:, lo:hi] = W
             if j == steps:
                 break
-            basis = xp.concat(Qs, axis=1)
-            for _ in range(2):  # classical Gram-Schmidt, twice is enough
+            basis = Q[:, :hi]
+            # Block classical Gram-Schmidt: project twice before orthonormalising (a product that lies almost
+            # in the basis, e.g. a near-identity Gram, leaves round-off whose basis components one projection
+            # does not remove), then once more after.
+            for _ in range(2):
                 W = W - basis @ (basis.T @ W)
             Qn = _orthonormal(W, xp)
-            Qn = Qn - basis @ (basis.T @ Qn)
-            Qs.append(_orthonormal(Qn, xp))
-        Q = xp.concat(Qs, axis=1)
-        AQ = xp.concat(AQs, axis=1)
+            Q[:, hi:hi + block] = _orthonormal(Qn - basis @ (basis.T @ Qn), xp)
         T = _host(Q.T @ AQ)
         T = (T + T.T) / 2
         theta, S = np.linalg.eigh(T)
@@ -451,7 +454,7 @@ def _program(n: int, xp: Any, dev: Any, *, rng: np.random.Generator, rank: int |
         R = AU - U * _to_xp(theta, xp, dev, dtype)[None, :]
         resid = _host(xp.sqrt(xp.sum(R**2, axis=0)))
         au_norms2 = _host(xp.sum(AU * AU, axis=0))
-        del Q, AQ, Qs, AQs, AU
+        del Q, AQ, AU
         # Coupling of the deflated space to the remainder (pinching correction, see SLQState.trace_f):
         # R = P A U; one block product gives each residual's Rayleigh quotient on B.
         R = R - U @ (U.T @ R)
