@@ -146,7 +146,7 @@ class DaskGramOperator:
 
     def frobenius2(self) -> float:
         r""":math:`\operatorname{tr}A^2 = \sum_{ij}A_{ij}^2` (float64 sums on the cluster): makes :math:`B^2` the
-        second control variate of the SLQ estimate (:mod:`renyimi._engine.slq`)."""
+        second control variate of the stochastic estimate (docs page "Large samples")."""
         total = (self.array.astype(np.float64) ** 2).sum()
         return float(self.client.compute(total).result() if self.client is not None else total.compute())
 
