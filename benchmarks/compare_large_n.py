@@ -296,7 +296,7 @@ def exact_timing(n=16384):
     path = CACHE / f"exact_timing_{n}.json"
     if path.exists():
         return json.loads(path.read_text())
-    Z = case_data("grid16384")[0] if n == 16384 else grid_data(n)[0][0]
+    Z = grid_data(n)[0][0]
     t0 = time.process_time()
     A = gaussian_gram(Z)
     t1 = time.process_time()

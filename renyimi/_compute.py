@@ -143,9 +143,10 @@ def _slq_family(plan: Plan, grams: GramSet, terms: list[Term], seeds: list) -> l
     for start in range(0, len(terms), size):
         group = range(start, min(start + size, len(terms)))
         keys = {i: tuple(position[v] for v in terms[i]) for i in group}
-        unique = list(dict.fromkeys(keys.values()))
-        first = {key: next(i for i in group if keys[i] == key) for key in unique}
-        states = slq.prepare_family(family, unique, rngs=[np.random.default_rng(seeds[first[k]]) for k in unique],
+        first: dict = {}  # a term asked twice is estimated once, with the seed of its first occurrence
+        for i in group:
+            first.setdefault(keys[i], i)
+        states = slq.prepare_family(family, list(first), rngs=[np.random.default_rng(seeds[i]) for i in first.values()],
                                     **controls)
         for i in group:
             out[i] = states[keys[i]].entropy(plan.alpha, plan.base)

@@ -18,7 +18,6 @@ from renyimi._engine.operators import (
     GaussianFamily,
     GaussianOperator,
     HadamardOperator,
-    dense_fits,
     joint_gaussian_operator,
 )
 from renyimi._engine.slq import auto_threshold, default_controls, make_probes, prepare, prepare_family, slq_entropy
@@ -123,13 +122,6 @@ def test_dense_operator_storage_precision():
     V = np.ones((100, 2))
     assert op.dtype == np.float32 and op.matmat(V).dtype == np.float64
     np.testing.assert_allclose(op.matmat(V), A @ V, rtol=1e-6)
-
-
-def test_dense_fits():
-    x = np.zeros(1)
-    assert dense_fits(1000, 4, x, available=3 * 1000 * 1000 * 4)
-    assert not dense_fits(1000, 4, x, available=3 * 1000 * 1000 * 4 - 1)
-    assert not dense_fits(10**6, 4, x)  # 12 TB
 
 
 # ----------------------------------------------------------------------------------------- estimator

@@ -17,8 +17,6 @@ their Krylov vectors in float64 over float32 storage.
   again :math:`K/N`; the joint N x N matrix is never formed.
 * :class:`HadamardOperator` forms :math:`A_1\circ\cdots\circ A_m/\operatorname{tr}(\cdot)` from dense
   factors (other kernels at moderate N).
-
-:func:`dense_fits` tells a planner whether explicit Grams fit in memory.
 """
 
 from __future__ import annotations
@@ -36,7 +34,6 @@ __all__ = [
     "GaussianOperator",
     "HadamardOperator",
     "available_bytes",
-    "dense_fits",
     "dense_gaussian_operator",
     "joint_gaussian_operator",
 ]
@@ -186,7 +183,7 @@ class GaussianFamily:
         if dtype == xp.float32 and largest * 2.0**-23 > 1e-5:
             dtype = xp.float64
         self.dtype = dtype
-        self.parts = centred
+        self.n_parts = len(centred)
         ones = xp.ones((self.n, 1), dtype=xp.float64, device=self.device)
         # Augmented factors: L[i] . R[j] = z_i . z_j - |z_i|^2/2 - |z_j|^2/2 = -|z_i - z_j|^2/2.
         self._L = [xp.astype(xp.concat([Z, -s[:, None] / 2, ones], axis=1), dtype) for Z, s in zip(centred, sq)]
@@ -208,8 +205,8 @@ class GaussianFamily:
     def operator(self, term: tuple[int, ...]) -> GaussianOperator:
         """The operator of one term (a tuple of part indices), sharing this family's tiles."""
         term = tuple(int(v) for v in term)
-        if not term or any(v < 0 or v >= len(self.parts) for v in term):
-            raise ValueError(f"term must be a non-empty tuple of part indices below {len(self.parts)}; got {term}.")
+        if not term or any(v < 0 or v >= self.n_parts for v in term):
+            raise ValueError(f"term must be a non-empty tuple of part indices below {self.n_parts}; got {term}.")
         return GaussianOperator._member(self, term)
 
     def matmat_many(self, blocks: dict) -> dict:
@@ -449,17 +446,3 @@ def available_bytes(x: Any) -> int | None:
         return os.sysconf("SC_AVPHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
     except Exception:  # pragma: no cover - depends on the platform and driver
         return None
-
-
-def dense_fits(n: int, itemsize: int, x: Any, *, copies: int = 3, available: int | None = None) -> bool:
-    """Whether ``copies`` explicit N x N matrices of ``itemsize``-byte floats fit in the memory of ``x``'s device.
-
-    Three copies are the two marginal Grams and the joint one of a mutual information (the joint is
-    formed while both factors are alive). ``available`` overrides the measured free memory (bytes).
-    When the free memory cannot be known, explicit matrices are assumed to fit.
-    """
-    available = available_bytes(x) if available is None else available
-    if available is None:
-        return True
-    return copies * n * n * itemsize <= available
-

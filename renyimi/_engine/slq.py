@@ -256,6 +256,7 @@ class SLQState:
             traces.append(trace2)
         X, t = np.column_stack(covariates), np.asarray(traces)
         gauss = np.sum(self.weights * _f(self.nodes, alpha), axis=1)
+        gauss_short = np.sum(self.weights_short * _f(self.nodes_short, alpha), axis=1)
         if self.nodes_radau is not None:
             radau = np.sum(self.weights_radau * _f(self.nodes_radau, alpha), axis=1)
             rest, se = _control_variate((gauss + radau) / 2, X, t)
@@ -263,12 +264,12 @@ class SLQState:
             rest_r, _ = _control_variate(radau, X, t)
             quadrature = abs(rest_r - rest_g) / 2
             if self.nodes_radau_short is not None:
-                earlier = (np.sum(self.weights_short * _f(self.nodes_short, alpha), axis=1)
-                           + np.sum(self.weights_radau_short * _f(self.nodes_radau_short, alpha), axis=1)) / 2
+                radau_short = np.sum(self.weights_radau_short * _f(self.nodes_radau_short, alpha), axis=1)
+                earlier = (gauss_short + radau_short) / 2
                 quadrature = min(quadrature, abs(rest - _control_variate(earlier, X, t)[0]))
             return top + rest, se, math.hypot(quadrature, pinch / 2)
         rest, se = _control_variate(gauss, X, t)
-        rest_short, _ = _control_variate(np.sum(self.weights_short * _f(self.nodes_short, alpha), axis=1), X, t)
+        rest_short, _ = _control_variate(gauss_short, X, t)
         return top + rest, se, abs(rest - rest_short)
 
     def entropy(self, alpha: float, base: float = 2.0) -> tuple[float, float]:
