@@ -311,13 +311,18 @@ def test_kept_tiles_change_nothing():
     X, Y = correlated(700, 4, seed=9)
     V = np.random.default_rng(2).standard_normal((700, 5))
     blocks = {(0,): V, (1,): V, (0, 1): V}
+    per_term = 700 * (700 + 128) // 2 * 4
     kept = GaussianFamily([X, Y], np, block=128, cache_bytes=10**9)
     fresh = GaussianFamily([X, Y], np, block=128, cache_bytes=0)
-    assert kept._tiles and not fresh._tiles
+    joint_only = GaussianFamily([X, Y], np, block=128, cache_bytes=per_term)  # room for one of X, Y
     for _ in range(2):  # the second pass reads the kept tiles
         a, b = kept.matmat_many(blocks), fresh.matmat_many(blocks)
+        c = joint_only.matmat_many({(0, 1): V})
         for term in blocks:
             assert np.array_equal(a[term], b[term])
+        assert np.array_equal(c[0, 1], b[0, 1])
+    assert set(kept._tiles) == {(0,), (1,)} and not fresh._tiles and set(joint_only._tiles) == {(0,)}
+    assert all(len(tiles) == len(kept._tile_pairs()) for tiles in kept._tiles.values())
 
 
 def test_frobenius2_is_sum_of_squares():

@@ -144,10 +144,11 @@ class GaussianFamily:
         Threads over tiles on NumPy, each with single-threaded BLAS (default:
         :func:`renyimi.get_num_threads`; 1 without threadpoolctl, when BLAS threads itself).
     cache_bytes : int, optional
-        Memory for keeping variables' kernel tiles between passes (NumPy): a variable whose tiles
-        (:math:`\approx N^2/2` entries) fit is computed once, in the first pass, and then only read; joint
-        tiles are products of kept tiles. Default: a quarter of the free memory (about N = 38 000 for two
-        variables in 24 GB); 0 recomputes every tile at every pass (memory :math:`O(N)`).
+        Memory for keeping kernel tiles between passes (NumPy): a term whose tiles (:math:`\approx N^2/2`
+        entries) fit is computed in the first pass that asks for it and then only read. The variables of the
+        requested terms are kept first (a joint tile is the product of kept tiles), then joints whose
+        variables did not fit. Default: a quarter of the free memory (about N = 38 000 for two variables in
+        24 GB); 0 recomputes every tile at every pass (memory :math:`O(N)`).
 
     Notes
     -----
@@ -192,15 +193,14 @@ class GaussianFamily:
             workers = _tile_workers() if self.numpy else 1
         self.workers = max(1, int(workers))
         self._frobenius2: dict = {}  # term -> tr(A_t^2), accumulated during the first pass that sees the term
-        # Kernel tiles kept between passes (NumPy): each variable's tiles (J >= I), while they fit in the budget.
+        # Kernel tiles kept between passes (NumPy), per term (a variable or a joint), while they fit the budget.
         self._tiles: dict = {}
+        self._cache_left = 0
         if self.numpy:
             if cache_bytes is None:
                 free = available_bytes(parts[0])
                 cache_bytes = 0 if free is None else free // 4
-            per_part = self.n * (self.n + self.block) // 2 * (4 if dtype == xp.float32 else 8)
-            for v in range(min(len(parts), int(cache_bytes) // max(per_part, 1))):
-                self._tiles[v] = {}
+            self._cache_left = int(cache_bytes)
 
     def operator(self, term: tuple[int, ...]) -> GaussianOperator:
         """The operator of one term (a tuple of part indices), sharing this family's tiles."""
@@ -234,6 +234,19 @@ class GaussianFamily:
         starts = range(0, self.n, self.block)
         return [(i, j) for i in starts for j in starts if j >= i]
 
+    def _keep(self, terms: list) -> None:
+        """Admit tiles to the cache while the budget lasts: the variables of the requested terms, then joint
+        terms whose variables did not all fit. (Keeping a joint whose variables are kept saves nothing: its
+        product costs less than reading a third tile from memory, measured at N = 16 384.)"""
+        per_term = self.n * (self.n + self.block) // 2 * (4 if self.dtype == self.xp.float32 else 8)
+        for variables in (True, False):
+            wanted = sorted({(v,) for t in terms for v in t}) if variables else \
+                [t for t in terms if len(t) > 1 and not all((v,) in self._tiles for v in t)]
+            for t in wanted:
+                if t not in self._tiles and per_term <= self._cache_left:
+                    self._tiles[t] = {}
+                    self._cache_left -= per_term
+
     def _numpy_pass(self, blocks: dict) -> dict:
         import numpy as np
 
@@ -241,44 +254,55 @@ class GaussianFamily:
 
         n, b, dtype = self.n, self.block, self.dtype
         Vs = {t: np.ascontiguousarray(V, dtype=dtype) for t, V in blocks.items()}
-        parts = sorted({v for t in blocks for v in t})
+        self._keep(list(Vs))
         pairs = self._tile_pairs()
         workers = min(self.workers, len(pairs))
         exact = dtype == np.float64
-
         squares = [t for t in Vs if t not in self._frobenius2]
 
         def work(chunk):
             out = {t: np.zeros((n, V.shape[1]), dtype=np.float64) for t, V in Vs.items()}
             sums = dict.fromkeys(squares, 0.0)
-            scratch = {v: np.empty(b * b, dtype=dtype) for v in parts}
-            joint = np.empty(b * b, dtype=dtype)
+            scratch: dict = {}  # reused tile buffers of terms that are not kept
+
+            def buffer(key, h, w):
+                if key not in scratch:
+                    scratch[key] = np.empty(b * b, dtype=dtype)
+                return scratch[key][: h * w].reshape(h, w)
+
             for i0, j0 in chunk:
                 i1, j1 = min(i0 + b, n), min(j0 + b, n)
                 h, w = i1 - i0, j1 - j0
-                tiles = {}
-                for v in parts:
-                    kept = self._tiles.get(v)
+                tiles: dict = {}
+
+                def tile(t):
+                    if t in tiles:
+                        return tiles[t]
+                    kept = self._tiles.get(t)
                     if kept is not None and (i0, j0) in kept:
-                        tiles[v] = kept[i0, j0]
-                        continue
-                    T = np.empty((h, w), dtype=dtype) if kept is not None else scratch[v][: h * w].reshape(h, w)
-                    np.matmul(self._L[v][i0:i1], self._R[v][j0:j1].T, out=T)
-                    if i0 == j0:  # symmetric to the last bit, zero distance on the diagonal
-                        np.add(T, T.T, out=T)
-                        T *= 0.5
-                        np.fill_diagonal(T, 0.0)
-                    if exact:
-                        np.minimum(T, 0.0, out=T)
-                    tiles[v] = np.exp(T, out=T)
+                        tiles[t] = kept[i0, j0]
+                        return tiles[t]
+                    T = np.empty((h, w), dtype=dtype) if kept is not None else buffer(t, h, w)
+                    if len(t) > 1:  # a joint tile: the product of its variables' tiles
+                        np.multiply(tile(t[:1]), tile(t[1:2]), out=T)
+                        for v in t[2:]:
+                            T *= tile((v,))
+                    else:
+                        np.matmul(self._L[t[0]][i0:i1], self._R[t[0]][j0:j1].T, out=T)
+                        if i0 == j0:  # symmetric to the last bit, zero distance on the diagonal
+                            np.add(T, T.T, out=T)
+                            T *= 0.5
+                            np.fill_diagonal(T, 0.0)
+                        if exact:
+                            np.minimum(T, 0.0, out=T)
+                        np.exp(T, out=T)
                     if kept is not None:
                         kept[i0, j0] = T
+                    tiles[t] = T
+                    return T
+
                 for t, V in Vs.items():
-                    K = tiles[t[0]]
-                    if len(t) > 1:
-                        K = np.multiply(K, tiles[t[1]], out=joint[: h * w].reshape(h, w))
-                        for v in t[2:]:
-                            K *= tiles[v]
+                    K = tile(t)
                     out[t][i0:i1] += K @ V[j0:j1]
                     if i0 != j0:
                         out[t][j0:j1] += K.T @ V[i0:i1]

@@ -455,21 +455,33 @@ def _program(n: int, xp: Any, dev: Any, *, rng: np.random.Generator, rank: int |
         R = AU - U * _to_xp(theta, xp, dev, dtype)[None, :]
         resid = _host(xp.sqrt(xp.sum(R**2, axis=0)))
         au_norms2 = _host(xp.sum(AU * AU, axis=0))
-        del Q, AQ, AU
         # Coupling of the deflated space to the remainder (pinching correction, see SLQState.trace_f):
-        # R = P A U; one block product gives each residual's Rayleigh quotient on B.
+        # R = P A U, and each residual's Rayleigh quotient on B needs B R. In a block Krylov space
+        # A Q = Q (Q^T A Q) + [0, ..., 0, F] with F = (I - QQ^T) A Q_last, so R = F C: B R = P (A F) C costs
+        # `block` products instead of `rank`, and they ride along with the first Lanczos step.
+        F = AQ[:, width - block:]
+        for _ in range(2):
+            F = F - Q @ (Q.T @ F)
+        F = _orthonormal(F, xp)
+        del Q, AQ, AU
         R = R - U @ (U.T @ R)
         coupling = _host(xp.sum(R * R, axis=0))
-        BR = yield R
-        products += int(R.shape[1])
-        BR = BR - U @ (U.T @ BR)
-        coupling_rq = _host(xp.sum(R * BR, axis=0)) / np.where(coupling > 0, coupling, 1.0)
-        del R, BR
+        C = F.T @ R
+        outside = float(_host(xp.sum((R - F @ C) ** 2)))
+        if not outside <= 1e-6 * float(np.sum(coupling)) + 1e-14:  # (tr A = 1 sets the absolute scale)
+            # R is not in span(F) to round-off (a Krylov space that lost directions): multiply R itself.
+            F, C = R, None
     else:
         theta = np.zeros(0)
         resid = np.zeros(0)
         coupling = coupling_rq = au_norms2 = np.zeros(0)
-        U = None
+        U = F = None
+
+    def coupling_quotients(AF):
+        BR = AF if C is None else AF @ C
+        BR = BR - U @ (U.T @ BR)
+        return _host(xp.sum(R * BR, axis=0)) / np.where(coupling > 0, coupling, 1.0)
+
     deflated_trace = 1.0 - float(np.sum(theta))
 
     def project(W):
@@ -486,6 +498,9 @@ def _program(n: int, xp: Any, dev: Any, *, rng: np.random.Generator, rank: int |
     m = int(probes.shape[1])
     s = min(n_lanczos, n)
     if m == 0 or s == 0:
+        if F is not None:
+            coupling_rq = coupling_quotients((yield F))
+            products += int(F.shape[1])
         empty = np.zeros((m, 0))
         return SLQState(n, theta, resid, deflated_trace, empty, empty, empty, empty, np.zeros(m), products, controls,
                         None, None, coupling, coupling_rq)
@@ -500,7 +515,14 @@ def _program(n: int, xp: Any, dev: Any, *, rng: np.random.Generator, rank: int |
     betas = np.zeros((s, m))
     v_prev = None
     for j in range(s):
-        w = (yield v.T).T
+        if j == 0 and F is not None:  # the coupling's products share the first Lanczos pass
+            k = int(F.shape[1])
+            W = yield xp.concat([F, v.T], axis=1)
+            coupling_rq, w = coupling_quotients(W[:, :k]), W[:, k:].T
+            products += k
+            del F, R
+        else:
+            w = (yield v.T).T
         products += m
         a = xp.sum(w * v, axis=1)
         alphas[j] = _host(a)
