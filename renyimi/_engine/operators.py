@@ -306,8 +306,9 @@ class GaussianFamily:
                     out[t][i0:i1] += K @ V[j0:j1]
                     if i0 != j0:
                         out[t][j0:j1] += K.T @ V[i0:i1]
-                    if t in sums:
-                        sums[t] += (1 if i0 == j0 else 2) * float(np.sum(np.square(K), dtype=np.float64))
+                    if t in sums:  # row sums in the tile's precision (no temporary), their total in float64
+                        rows = np.einsum("ij,ij->i", K, K)
+                        sums[t] += (1 if i0 == j0 else 2) * float(rows.sum(dtype=np.float64))
             return out, sums
 
         if workers == 1:
