@@ -18,6 +18,7 @@ from renyimi._engine.operators import (
     GaussianFamily,
     GaussianOperator,
     HadamardOperator,
+    dense_gaussian_operator,
     joint_gaussian_operator,
 )
 from renyimi._engine.slq import auto_threshold, default_controls, make_probes, prepare, prepare_family, slq_entropy
@@ -295,7 +296,7 @@ def test_no_one_sided_bias_across_seeds():
 def test_prepare_family_is_prepare_in_lockstep():
     """The lockstep driver runs each term's own program: the same seeds give the same states."""
     X, Y = correlated(300, 3, seed=8)
-    fam = GaussianFamily([X, Y], np, dtype=np.float64, cache_bytes=0)
+    fam = GaussianFamily([X, Y], np, dtype=np.float64, cache_bytes=0, workers=2)  # programs step in 2 threads
     terms = [(0,), (1,), (0, 1)]
     together = prepare_family(fam, terms, rngs=[np.random.default_rng(i) for i in range(3)], **CONTROLS)
     for i, term in enumerate(terms):
@@ -350,3 +351,22 @@ def test_second_control_variate():
     assert se_both < 0.7 * se_linear
     value, stderr = state.entropy(1.0)
     assert abs(value - exact_entropy(A, 1.0)) <= 5 * stderr + 1e-6
+
+
+def test_ritz_residual_products_through_last_block(monkeypatch):
+    """R = F C (F: the last Krylov block's remainder) gives the pinching correction of multiplying R itself."""
+    import renyimi._engine.slq as slq
+
+    X, _ = correlated(400, 3, seed=12)
+    op = dense_gaussian_operator(X, np, dtype=np.float64)
+    controls = dict(rank=24, block=8, krylov_steps=2, n_probes=8, n_lanczos=12)  # residuals far from converged
+    through_f = prepare(op, rng=np.random.default_rng(5), **controls)
+    monkeypatch.setattr(slq, "_SPAN_RTOL", float("-inf"))  # force the extra pass with R itself
+    direct = prepare(op, rng=np.random.default_rng(5), **controls)
+    assert direct.n_products - through_f.n_products == 24 - 8
+    assert np.sum(through_f.coupling) > 1e-8  # a correction that matters
+    np.testing.assert_allclose(through_f.coupling, direct.coupling, rtol=1e-12)
+    np.testing.assert_allclose(through_f.coupling_rq, direct.coupling_rq, rtol=1e-7)
+    for alpha in (1.01, 1.0, 2.0):
+        assert through_f.pinching(alpha) == pytest.approx(direct.pinching(alpha), rel=1e-6)
+        assert through_f.entropy(alpha)[0] == pytest.approx(direct.entropy(alpha)[0], abs=1e-10)

@@ -80,6 +80,10 @@ __all__ = ["SLQState", "auto_threshold", "default_controls", "make_probes", "pre
 #: and exact (no stochastic error at all) is kept below.
 auto_threshold = 8192
 
+#: The Ritz residuals R are multiplied through the last Krylov block's remainder F (R = F C) when
+#: |R - F C|^2 <= _SPAN_RTOL |R|^2 (+ 1e-14); otherwise R itself is multiplied in one more pass.
+_SPAN_RTOL = 1e-6
+
 
 def default_controls(n: int, alpha: float = 1.01) -> dict[str, int]:
     """Accuracy controls chosen from measurement (docs/large_samples.md) for N = ``n`` samples.
@@ -487,7 +491,7 @@ def _program(n: int, xp: Any, dev: Any, *, rng: np.random.Generator, rank: int |
         coupling = _host(xp.sum(R * R, axis=0))
         C = F.T @ R
         outside = float(_host(xp.sum((R - F @ C) ** 2)))
-        if not outside <= 1e-6 * float(np.sum(coupling)) + 1e-14:  # (tr A = 1 sets the absolute scale)
+        if not outside <= _SPAN_RTOL * float(np.sum(coupling)) + 1e-14:  # (tr A = 1 sets the absolute scale)
             # R is not in span(F) to round-off (a Krylov space that lost directions): multiply R itself.
             F, C = R, None
     else:
