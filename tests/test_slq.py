@@ -370,3 +370,19 @@ def test_ritz_residual_products_through_last_block(monkeypatch):
     for alpha in (1.01, 1.0, 2.0):
         assert through_f.pinching(alpha) == pytest.approx(direct.pinching(alpha), rel=1e-6)
         assert through_f.entropy(alpha)[0] == pytest.approx(direct.entropy(alpha)[0], abs=1e-10)
+
+
+def test_remainder_at_roundoff_is_zero():
+    """A Krylov space that holds the numerical range (rank << its width < N) leaves tr B at round-off: the
+    estimate is the deflated part, exact, not a regression on covariates of size 1e-16 (was +1e5 bits)."""
+    X, Y = spectrum_case("decaying", 600), spectrum_case("decaying", 600)[::-1] * 0.5
+    fam = GaussianFamily([X, Y], np, dtype=np.float64)
+    states = prepare_family(fam, [(0,), (1,), (0, 1)], rngs=[np.random.default_rng(i) for i in range(3)],
+                            rank=48, block=16, krylov_steps=3, n_probes=8, n_lanczos=8)
+    for term, Z in (((0,), X), ((1,), Y), ((0, 1), np.hstack([X, Y]))):
+        state = states[term]
+        assert state.deflated_trace < 1e-12
+        for alpha in (1.01, 1.0, 2.0):
+            value, stderr = state.entropy(alpha)
+            assert abs(value - exact_entropy(dense_gaussian(Z), alpha)) < 1e-8
+            assert np.isfinite(stderr) and stderr < 1e-8

@@ -84,6 +84,10 @@ auto_threshold = 8192
 #: |R - F C|^2 <= _SPAN_RTOL |R|^2 (+ 1e-14); otherwise R itself is multiplied in one more pass.
 _SPAN_RTOL = 1e-6
 
+#: tr B = 1 - sum(theta) at or below this is round-off (tr A = 1; float64 sums of up to ~1e3 Ritz values):
+#: the remainder is zero. What it could hide is below 1e-10 bits for alpha >= 1.
+_ROUNDOFF_TRACE = 1e-12
+
 
 def default_controls(n: int, alpha: float = 1.01) -> dict[str, int]:
     """Accuracy controls chosen from measurement (docs/large_samples.md) for N = ``n`` samples.
@@ -233,10 +237,15 @@ class SLQState:
         """
         if self.coupling is None or self.coupling.shape[0] == 0:
             return 0.0
-        th = np.clip(self.ritz_values, np.finfo(np.float64).tiny, None)
-        rho = np.clip(self.coupling_rq, np.finfo(np.float64).tiny, None)
+        # Ritz values at round-off (numerically zero eigenvalues) carry neither f(theta) nor a coupling
+        # worth correcting; nodes below the round-off level are taken at it (f' is singular at 0 for alpha < 1).
+        live = self.ritz_values > _ROUNDOFF_TRACE
+        if not np.any(live):
+            return 0.0
+        th = self.ritz_values[live]
+        rho = np.clip(self.coupling_rq[live], _ROUNDOFF_TRACE, None)
         rho = np.minimum(rho, th * (1 - 1e-12))
-        return float(np.sum(self.coupling * (_fprime(th, alpha) - _fprime(rho, alpha)) / (th - rho)))
+        return float(np.sum(self.coupling[live] * (_fprime(th, alpha) - _fprime(rho, alpha)) / (th - rho)))
 
     def trace_f(self, alpha: float) -> tuple[float, float, float]:
         r"""(tr f(A), statistical standard error, quadrature error term) for order ``alpha``.
@@ -253,11 +262,13 @@ class SLQState:
         pinch = self.pinching(alpha)
         top = float(np.sum(_f(self.ritz_values, alpha))) + pinch
         m = self.linear.shape[0]
-        if m == 0 or self.deflated_trace <= 0:
+        if m == 0 or self.deflated_trace <= _ROUNDOFF_TRACE:
+            # Nothing left outside the deflated space but round-off (the Krylov space holds the numerical
+            # range of A): B is zero, and regressing on covariates of size 1e-16 would amplify noise.
             return top, 0.0, abs(pinch) / 2
         covariates, traces = [self.linear], [self.deflated_trace]
         trace2 = self.deflated_trace2
-        if trace2 is not None and m >= 6:
+        if trace2 is not None and trace2 > 0 and m >= 6:
             covariates.append(self.quadratic)
             traces.append(trace2)
         X, t = np.column_stack(covariates), np.asarray(traces)
