@@ -265,44 +265,45 @@ class GaussianFamily:
             sums = dict.fromkeys(squares, 0.0)
             scratch: dict = {}  # reused tile buffers of terms that are not kept
 
-            def buffer(key, h, w):
-                if key not in scratch:
-                    scratch[key] = np.empty(b * b, dtype=dtype)
-                return scratch[key][: h * w].reshape(h, w)
+            def tile(t, tiles, i0, j0):
+                """The tile (I, J) of term t: kept, computed this round (``tiles``), or computed now."""
+                if t in tiles:
+                    return tiles[t]
+                kept = self._tiles.get(t)
+                if kept is not None and (i0, j0) in kept:
+                    tiles[t] = kept[i0, j0]
+                    return tiles[t]
+                i1, j1 = min(i0 + b, n), min(j0 + b, n)
+                h, w = i1 - i0, j1 - j0
+                if kept is not None:
+                    T = np.empty((h, w), dtype=dtype)
+                else:
+                    if t not in scratch:
+                        scratch[t] = np.empty(b * b, dtype=dtype)
+                    T = scratch[t][: h * w].reshape(h, w)
+                if len(t) > 1:  # a joint tile: the product of its variables' tiles
+                    np.multiply(tile(t[:1], tiles, i0, j0), tile(t[1:2], tiles, i0, j0), out=T)
+                    for v in t[2:]:
+                        T *= tile((v,), tiles, i0, j0)
+                else:
+                    np.matmul(self._L[t[0]][i0:i1], self._R[t[0]][j0:j1].T, out=T)
+                    if i0 == j0:  # symmetric to the last bit, zero distance on the diagonal
+                        np.add(T, T.T, out=T)
+                        T *= 0.5
+                        np.fill_diagonal(T, 0.0)
+                    if exact:
+                        np.minimum(T, 0.0, out=T)
+                    np.exp(T, out=T)
+                if kept is not None:
+                    kept[i0, j0] = T
+                tiles[t] = T
+                return T
 
             for i0, j0 in chunk:
                 i1, j1 = min(i0 + b, n), min(j0 + b, n)
-                h, w = i1 - i0, j1 - j0
                 tiles: dict = {}
-
-                def tile(t):
-                    if t in tiles:
-                        return tiles[t]
-                    kept = self._tiles.get(t)
-                    if kept is not None and (i0, j0) in kept:
-                        tiles[t] = kept[i0, j0]
-                        return tiles[t]
-                    T = np.empty((h, w), dtype=dtype) if kept is not None else buffer(t, h, w)
-                    if len(t) > 1:  # a joint tile: the product of its variables' tiles
-                        np.multiply(tile(t[:1]), tile(t[1:2]), out=T)
-                        for v in t[2:]:
-                            T *= tile((v,))
-                    else:
-                        np.matmul(self._L[t[0]][i0:i1], self._R[t[0]][j0:j1].T, out=T)
-                        if i0 == j0:  # symmetric to the last bit, zero distance on the diagonal
-                            np.add(T, T.T, out=T)
-                            T *= 0.5
-                            np.fill_diagonal(T, 0.0)
-                        if exact:
-                            np.minimum(T, 0.0, out=T)
-                        np.exp(T, out=T)
-                    if kept is not None:
-                        kept[i0, j0] = T
-                    tiles[t] = T
-                    return T
-
                 for t, V in Vs.items():
-                    K = tile(t)
+                    K = tile(t, tiles, i0, j0)
                     out[t][i0:i1] += K @ V[j0:j1]
                     if i0 != j0:
                         out[t][j0:j1] += K.T @ V[i0:i1]
