@@ -75,9 +75,9 @@ __all__ = ["SLQState", "auto_threshold", "default_controls", "make_probes", "pre
            "products_width", "slq_entropy", "work_vectors"]
 
 #: Above this many samples ``method="auto"`` uses SLQ instead of an exact eigendecomposition. Measured on
-#: the 2-core machine (docs/large_samples.md): SLQ with the defaults was 2x faster than exact at N = 5 000
-#: (MNIST, 6 millibits of error); its cost grows as N^2, exact as N^3, so SLQ is ~3x faster from 8 192
-#: and exact (no stochastic error at all) is kept below.
+#: the 2-core machine (docs/large_samples.md): SLQ with the defaults is 7x faster than exact at N = 5 000
+#: (MNIST, up to 3 millibits of error) and 19x at 16 384, but below 8 192 an exact MI takes under a
+#: minute and has no stochastic error at all, so exact is kept there.
 auto_threshold = 8192
 
 #: The Ritz residuals R are multiplied through the last Krylov block's remainder F (R = F C) when
