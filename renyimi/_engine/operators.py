@@ -239,13 +239,14 @@ class GaussianFamily:
         terms whose variables did not all fit. (Keeping a joint whose variables are kept saves nothing: its
         product costs less than reading a third tile from memory, measured at N = 16 384.)"""
         per_term = self.n * (self.n + self.block) // 2 * (4 if self.dtype == self.xp.float32 else 8)
-        for variables in (True, False):
-            wanted = sorted({(v,) for t in terms for v in t}) if variables else \
-                [t for t in terms if len(t) > 1 and not all((v,) in self._tiles for v in t)]
+        def admit(wanted):
             for t in wanted:
                 if t not in self._tiles and per_term <= self._cache_left:
                     self._tiles[t] = {}
                     self._cache_left -= per_term
+
+        admit(sorted({(v,) for t in terms for v in t}))
+        admit([t for t in terms if len(t) > 1 and not all((v,) in self._tiles for v in t)])
 
     def _numpy_pass(self, blocks: dict) -> dict:
         import numpy as np
