@@ -501,7 +501,8 @@ def _program(n: int, xp: Any, dev: Any, *, rng: np.random.Generator, rank: int |
         R = R - U @ (U.T @ R)
         coupling = _host(xp.sum(R * R, axis=0))
         C = F.T @ R
-        outside = float(_host(xp.sum((R - F @ C) ** 2)))
+        # |R - F C|^2 = |R|^2 - |C|^2 (F has orthonormal columns): checked on the small side, no N x rank temporary.
+        outside = float(np.sum(coupling)) - float(_host(xp.sum(C * C)))
         if not outside <= _SPAN_RTOL * float(np.sum(coupling)) + 1e-14:  # (tr A = 1 sets the absolute scale)
             # R is not in span(F) to round-off (a Krylov space that lost directions): multiply R itself.
             F, C = R, None
