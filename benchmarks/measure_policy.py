@@ -21,14 +21,15 @@ import importlib.util
 import os
 import sys
 import time
-from typing import Callable
+from collections.abc import Callable
 
 import numpy as np
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
 
 import renyimi  # noqa: E402
-from renyimi._engine import eigen as _eigen, gram as _gram  # noqa: E402
+from renyimi._engine import eigen as _eigen  # noqa: E402
+from renyimi._engine import gram as _gram
 
 
 def best_times(candidates: dict[str, Callable[[], object]], repeats: int) -> dict[str, float]:
@@ -68,7 +69,7 @@ def section_eigen(sizes: list[int]) -> None:
     for dtype in (np.float64, np.float32):
         for n in sizes:
             A = gaussian_gram(n).astype(dtype)
-            cands = {s: (lambda s=s: _eigen.eigvalsh(A, np, solver=s)) for s in solvers}
+            cands = {s: (lambda s=s, A=A: _eigen.eigvalsh(A, np, solver=s)) for s in solvers}
             t = best_times(cands, repeats_for(n))
             winner = min(t, key=t.get)
             rows.append([np.dtype(dtype).name, n, *(f"{1e3 * t[s]:.1f}" for s in solvers), winner,
@@ -114,9 +115,9 @@ def section_gram(sizes: list[int], dims: tuple[int, ...] = (10, 100, 784)) -> No
             for d in dims:
                 Z = np.random.default_rng(0).normal(size=(n, d)).astype(dtype)
                 sigma = float(np.sqrt(d))
-                numpy_path = lambda: _gram.normalize_gram(  # noqa: E731
+                numpy_path = lambda Z=Z, sigma=sigma: _gram.normalize_gram(  # noqa: E731
                     np.exp(-_gram.squared_distances(Z, np) / (2 * sigma**2)), np)
-                cands = {"numpy": numpy_path, "numba": lambda: _numba.gaussian_gram(Z, sigma)}
+                cands = {"numpy": numpy_path, "numba": lambda Z=Z, sigma=sigma: _numba.gaussian_gram(Z, sigma)}
                 t = best_times(cands, repeats_for(n, 1e9))
                 rows.append([np.dtype(dtype).name, n, d, f"{1e3 * t['numpy']:.1f}", f"{1e3 * t['numba']:.1f}",
                              f"{t['numpy'] / t['numba']:.2f}"])
@@ -130,8 +131,8 @@ def section_float32(sizes: list[int]) -> None:
     for n in sizes:
         X = rng.normal(size=(n, 784))
         Y = np.tanh(X[:, :10] @ rng.normal(size=(10, 10)) + 0.5 * rng.normal(size=(n, 10)))
-        f64 = lambda: renyimi.mutual_information(X, Y)  # noqa: E731
-        f32 = lambda: renyimi.mutual_information(X, Y, dtype="float32")  # noqa: E731
+        f64 = lambda X=X, Y=Y: renyimi.mutual_information(X, Y)  # noqa: E731
+        f32 = lambda X=X, Y=Y: renyimi.mutual_information(X, Y, dtype="float32")  # noqa: E731
         t = best_times({"float64": f64, "float32": f32}, max(2, repeats_for(n) // 3))
         err_mi = abs(float(f64()) - float(f32()))
         err_s = abs(float(renyimi.matrix_entropy(X)) - float(renyimi.matrix_entropy(X, dtype="float32")))

@@ -61,7 +61,7 @@ def test_torch_result_is_differentiable(rng):
     xt = torch.tensor(x, requires_grad=True)
     yt = torch.tensor(y)
     for kw in ({"sigma": 1.3}, {"sigma": "tapia"}, {"alpha": 2.0, "sigma": 1.3}, {"alpha": 1.0, "sigma": 1.3}):
-        torch.autograd.gradcheck(lambda a: renyimi.mutual_information(a, yt, **kw), (xt,), atol=1e-6)
+        torch.autograd.gradcheck(lambda a, kw=kw: renyimi.mutual_information(a, yt, **kw), (xt,), atol=1e-6)
     mi = renyimi.mutual_information(xt, yt)
     (grad,) = torch.autograd.grad(mi, xt)
     assert torch.isfinite(grad).all() and grad.abs().sum() > 0

@@ -10,7 +10,7 @@ import pytest
 torch = pytest.importorskip("torch")
 nn = torch.nn
 
-from renyimi.capture import ActivationCapture, capture_activations
+from renyimi.capture import ActivationCapture, capture_activations  # noqa: E402 (after the torch skip)
 
 
 class TupleOut(nn.Module):

@@ -11,7 +11,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import renyimi
-from renyimi._engine import eigen as _eigen, spectral as _spectral
+from renyimi._engine import eigen as _eigen
+from renyimi._engine import spectral as _spectral
 
 from .conftest import correlated_gaussians
 

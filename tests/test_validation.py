@@ -6,7 +6,6 @@ import numpy as np
 import pytest
 
 import renyimi
-from renyimi import _validation
 
 
 @pytest.fixture

@@ -7,7 +7,8 @@ import importlib.util
 import numpy as np
 
 import renyimi
-from renyimi._engine import eigen as _eigen, spectral as _spectral
+from renyimi._engine import eigen as _eigen
+from renyimi._engine import spectral as _spectral
 
 from .common import SIZES, samples
 
