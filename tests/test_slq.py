@@ -224,7 +224,9 @@ def test_defaults():
     assert auto_threshold > 1000
     for n in (1000, 20000, 100000):
         c = default_controls(n, 1.01)
-        assert c["block"] * (c["krylov_steps"] + 1) >= c["rank"]
+        # The deflation space (the probes' own Krylov space with block=0) holds 3 vectors per deflated pair.
+        space = c["n_probes"] * (c["n_lanczos"] + 1) if c["block"] == 0 else c["block"] * (c["krylov_steps"] + 1)
+        assert space >= 3 * c["rank"]
 
 
 @pytest.mark.skipif(not HAS_TORCH, reason="torch not installed")
@@ -386,3 +388,20 @@ def test_remainder_at_roundoff_is_zero():
             value, stderr = state.entropy(alpha)
             assert abs(value - exact_entropy(dense_gaussian(Z), alpha)) < 1e-8
             assert np.isfinite(stderr) and stderr < 1e-8
+
+
+def test_with_steps_is_a_shorter_run():
+    """Truncating a state's quadrature to s steps gives exactly the estimate of a run with n_lanczos = s."""
+    X, _ = correlated(500, 3, seed=4)
+    op = dense_gaussian_operator(X, np, dtype=np.float64)
+    controls = dict(rank=16, block=8, krylov_steps=3, n_probes=8)
+    long = prepare(op, rng=np.random.default_rng(9), n_lanczos=14, **controls)
+    short = prepare(op, rng=np.random.default_rng(9), n_lanczos=9, **controls)
+    truncated = long.with_steps(9)
+    assert truncated.nodes.shape == short.nodes.shape and truncated.n_products == long.n_products
+    for alpha in (1.01, 1.0, 2.0):
+        assert truncated.entropy(alpha)[0] == pytest.approx(short.entropy(alpha)[0], abs=1e-10)
+        assert truncated.entropy(alpha)[1] == pytest.approx(short.entropy(alpha)[1], rel=1e-8)
+        assert long.with_steps(14).entropy(alpha) == long.entropy(alpha)
+    with pytest.raises(ValueError, match="steps must be between 1 and the 14"):
+        long.with_steps(15)

@@ -62,6 +62,7 @@ References
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from dataclasses import dataclass, field
 from typing import Any
@@ -88,6 +89,11 @@ _SPAN_RTOL = 1e-6
 #: the remainder is zero. What it could hide is below 1e-10 bits for alpha >= 1.
 _ROUNDOFF_TRACE = 1e-12
 
+#: ``block=0`` deflates a Ritz pair of the probes' Krylov space only while its coupling |r_i|^2 is at most this
+#: times theta_i: the pinching term it leaves, about |r_i|^2 |f''(theta_i)| ~ |r_i|^2 / theta_i, stays below
+#: 1e-10 of tr f per pair (1e-8 bits at alpha = 1.01).
+_DEFLATE_TOL = 1e-10
+
 
 def default_controls(n: int, alpha: float = 1.01) -> dict[str, int]:
     """Accuracy controls chosen from measurement (docs/large_samples.md) for N = ``n`` samples.
@@ -104,20 +110,24 @@ def default_controls(n: int, alpha: float = 1.01) -> dict[str, int]:
     cores), so the controls there spend fewer passes.
     """
     del alpha
-    if n <= 40000:
-        return {"rank": 64, "block": 32, "krylov_steps": 5, "n_probes": 16, "n_lanczos": 20}
-    return {"rank": 64, "block": 64, "krylov_steps": 2, "n_probes": 16, "n_lanczos": 20}
+    return {"rank": 64, "block": 0, "krylov_steps": 0, "n_probes": 16, "n_lanczos": 20}
 
 
 def work_vectors(controls: dict) -> int:
-    """N-long work vectors (of the Krylov dtype) one term holds at its peak: the deflation's Krylov basis
-    and its products plus the Ritz vectors, or the Lanczos vectors of all probes; for memory checks."""
+    """N-long work vectors (of the Krylov dtype) one term holds at its peak, for memory checks: with
+    ``block=0`` the probes' block Krylov basis (``n_probes * (n_lanczos + 1)`` vectors) plus the probes, a
+    product and the last remainder; otherwise the deflation's Krylov basis and its products plus the Ritz
+    vectors, or the Lanczos vectors of all probes."""
+    if controls["block"] == 0:
+        return controls["n_probes"] * (controls["n_lanczos"] + 4)
     deflation = 2 * controls["block"] * (controls["krylov_steps"] + 1)
     return max(deflation, controls["n_probes"] * (controls["n_lanczos"] + 4)) + controls["rank"]
 
 
 def products_width(controls: dict) -> int:
     """The widest block of vectors one term asks to multiply at once (an operator's output buffers)."""
+    if controls["block"] == 0:
+        return controls["n_probes"]
     return max(controls["block"], controls["rank"], controls["n_probes"])
 
 
@@ -193,6 +203,10 @@ class SLQState:
     nodes_radau_short, weights_radau_short : ndarray (m, s' + 1), optional
         The Gauss–Radau rule after :math:`s'` steps (with ``nodes_short``: the estimate :math:`s - s'`
         steps earlier, a convergence indicator of the quadrature).
+    lanczos_alphas, lanczos_betas : ndarray (s, m), optional
+        The probes' Lanczos coefficients (diagonal and off-diagonal of each tridiagonal :math:`T_s`), and
+        ``probe_norms2`` (m,) the squared norms :math:`\lVert Pg_j\rVert^2`: every rule above comes from them,
+        and :meth:`with_steps` re-evaluates the estimate after fewer steps.
     """
 
     n: int
@@ -215,6 +229,25 @@ class SLQState:
     trace_a2: float | None = None
     nodes_radau_short: np.ndarray | None = None
     weights_radau_short: np.ndarray | None = None
+    lanczos_alphas: np.ndarray | None = None
+    lanczos_betas: np.ndarray | None = None
+    probe_norms2: np.ndarray | None = None
+
+    def with_steps(self, steps: int) -> SLQState:
+        """The same state with the quadrature of the first ``steps`` Lanczos steps only (free: no products).
+
+        The estimate is then exactly what a run with ``n_lanczos=steps`` and the same random state would give;
+        comparing ``with_steps(s).entropy(alpha)`` over ``s`` shows how the quadrature converged (the
+        truncation error of fewer steps, paired on the same probes).
+        """
+        if self.lanczos_alphas is None:
+            raise ValueError("This state keeps no Lanczos coefficients (a run without probes or steps); "
+                             "with_steps needs a state from prepare() with n_probes > 0 and n_lanczos > 0.")
+        total = int(self.lanczos_alphas.shape[0])
+        if not 1 <= int(steps) <= total:
+            raise ValueError(f"steps must be between 1 and the {total} Lanczos steps of this state; got steps={steps}.")
+        rules = _quadrature_rules(self.lanczos_alphas, self.lanczos_betas, int(steps), self.probe_norms2)
+        return dataclasses.replace(self, **rules)
 
     @property
     def deflated_trace2(self) -> float | None:
@@ -451,6 +484,8 @@ def _program(n: int, xp: Any, dev: Any, *, rng: np.random.Generator, rank: int |
     dtype = xp.float64 if dtype is None else dtype
     controls = {"rank": rank, "n_probes": n_probes, "n_lanczos": n_lanczos, "block": block,
                 "krylov_steps": krylov_steps}
+    if block == 0:
+        return (yield from _probe_space_program(n, xp, dev, rng=rng, controls=controls, probes=probes, dtype=dtype))
     products = 0
 
     # 1. Deflation: block Krylov + Rayleigh-Ritz.
@@ -579,15 +614,133 @@ def _program(n: int, xp: Any, dev: Any, *, rng: np.random.Generator, rank: int |
         v_prev, v = v, w * inv[:, None]
         basis[:, j + 1, :] = v
     del basis
+    linear = norms2 * alphas[0]
+    quadratic = norms2 * (alphas[0] ** 2 + betas[0] ** 2)  # |B g|^2: B v_0 = alpha_0 v_0 + beta_0 v_1
+    return SLQState(n=n, ritz_values=theta, ritz_residual=resid, deflated_trace=deflated_trace, linear=linear,
+                    n_products=products, controls=controls, coupling=coupling, coupling_rq=coupling_rq,
+                    quadratic=quadratic, au_norms2=au_norms2, lanczos_alphas=alphas, lanczos_betas=betas,
+                    probe_norms2=norms2, **_quadrature_rules(alphas, betas, s, norms2))
+
+
+def _quadrature_rules(alphas: np.ndarray, betas: np.ndarray, s: int, norms2: np.ndarray) -> dict:
+    r"""The Gauss and Gauss–Radau rules after ``s`` and :math:`\lceil 3s/4\rceil` steps, as SLQState fields."""
     s_short = max(1, math.ceil(3 * s / 4))
     nodes, weights = _gauss_quadrature(alphas, betas, s, norms2)
     nodes_s, weights_s = _gauss_quadrature(alphas, betas, s_short, norms2)
     nodes_r, weights_r = _radau_quadrature(alphas, betas, s, norms2)
     nodes_rs, weights_rs = _radau_quadrature(alphas, betas, s_short, norms2)
-    linear = norms2 * alphas[0]
-    quadratic = norms2 * (alphas[0] ** 2 + betas[0] ** 2)  # |B g|^2: B v_0 = alpha_0 v_0 + beta_0 v_1
-    return SLQState(n, theta, resid, deflated_trace, nodes, weights, nodes_s, weights_s, linear, products, controls,
-                    nodes_r, weights_r, coupling, coupling_rq, quadratic, au_norms2, None, nodes_rs, weights_rs)
+    return {"nodes": nodes, "weights": weights, "nodes_short": nodes_s, "weights_short": weights_s,
+            "nodes_radau": nodes_r, "weights_radau": weights_r, "nodes_radau_short": nodes_rs,
+            "weights_radau_short": weights_rs}
+
+
+def _probe_space_program(n: int, xp: Any, dev: Any, *, rng: np.random.Generator, controls: dict, probes: Any,
+                         dtype: Any):
+    r"""``block=0``: deflation and quadrature from one block Krylov space of the probes themselves.
+
+    The probes :math:`G` (N, m) span the first block; ``n_lanczos + 1`` block products build an orthonormal
+    basis :math:`V` (N, D), :math:`D = m(s + 1)`, with :math:`AV = VH + FE^\top` (:math:`H = V^\top AV`,
+    :math:`F` the remainder of the last block). The top Ritz pairs :math:`(\theta_i, Vs_i)` of :math:`H` are
+    deflated (at most ``rank``; only pairs whose coupling :math:`\lVert r_i\rVert^2 = \lVert Fs_i^{last}\rVert^2`
+    is below :data:`_DEFLATE_TOL` :math:`\theta_i`, so that the pinching term is negligible), and each probe's
+    Lanczos run on :math:`B = PAP` is the Lanczos run on the compressed remainder
+    :math:`H_B = H - S\Theta S^\top` from :math:`V^\top Pg_j` (exact up to the couplings: a vector of the
+    Krylov space orthogonal to the deflated Ritz vectors is mapped by :math:`A` into the space, or into
+    :math:`F` from the last block). :math:`g^\top Bg`, :math:`\lVert Bg\rVert^2`, :math:`\operatorname{tr}B` and
+    :math:`\lVert Au_i\rVert^2 = \theta_i^2 + \lVert r_i\rVert^2` are exact. Compared with a separate
+    deflation space (``block > 0``) this saves its ``krylov_steps + 1`` product passes, and every pass is
+    ``m`` columns wide; the deflated subspace depends on the probes, at second order in the couplings (the
+    Ritz pairs it deflates are converged: couplings of 1e-20 at the defaults, measured).
+    """
+    rank, n_lanczos = controls["rank"], controls["n_lanczos"]
+    if probes is None:
+        probes = make_probes(n, controls["n_probes"], rng, xp, device=dev, dtype=dtype)
+    elif probes.shape[0] != n:
+        raise ValueError(f"probes must have shape (n, n_probes) = ({n}, m); got {tuple(probes.shape)}.")
+    m = int(probes.shape[1])
+    if m == 0:
+        raise ValueError("block=0 builds the deflation from the probes' Krylov space and needs n_probes >= 1; "
+                         "got n_probes=0. Give n_probes >= 1, or block > 0 for a separate deflation space.")
+    passes = max(1, min(n_lanczos + 1, n // m))  # the basis never exceeds N vectors
+    width = m * passes
+    V = xp.zeros((n, width), dtype=dtype, device=dev) if xp is not np else np.zeros((n, width), dtype=dtype)
+    V[:, :m] = _orthonormal(probes, xp)
+    coords = _host(V[:, :m].T @ probes)  # the probes in the basis (first block only)
+    H = np.zeros((width, width))
+    known = np.zeros((passes, passes), dtype=bool)  # block (i, j) of H computed from the product of block j
+    F = None
+    for t in range(passes):
+        lo, hi = t * m, (t + 1) * m
+        W = yield V[:, lo:hi]
+        basis = V[:, :hi]
+        c = basis.T @ W
+        H[:hi, lo:hi] = _host(c)
+        known[: t + 1, t] = True
+        W = W - basis @ c
+        W = W - basis @ (basis.T @ W)  # classical Gram-Schmidt, twice
+        if t + 1 == passes:
+            F = W
+            break
+        Qn = _orthonormal(W, xp)
+        Qn = _orthonormal(Qn - basis @ (basis.T @ Qn), xp)
+        V[:, hi:hi + m] = Qn
+        H[hi:hi + m, lo:hi] = _host(Qn.T @ W)
+        known[t + 1, t] = True
+    del V
+    mask = np.kron(known, np.ones((m, m), dtype=bool))
+    H = np.where(mask & mask.T, (H + H.T) / 2, np.where(mask, H, H.T))
+    FtF = _host(F.T @ F)
+    del F
+    theta, S = np.linalg.eigh(H)
+    order = np.argsort(theta)[::-1]
+    theta, S = theta[order], S[:, order]
+    last = S[width - m:, :]
+    coupling_all = np.einsum("ir,ij,jr->r", last, FtF, last)
+    r = 0
+    while (r < min(rank, width - 1) and theta[r] > _ROUNDOFF_TRACE
+           and coupling_all[r] <= _DEFLATE_TOL * theta[r]):
+        r += 1
+    Sr, theta_r, coupling = S[:, :r], theta[:r], coupling_all[:r]
+    G = np.zeros((width, m))
+    G[:m] = coords
+    PG = G - Sr @ (Sr.T @ G)
+    HB = H - (Sr * theta_r) @ Sr.T
+    s = max(1, min(passes - 1, width - r))
+    alphas, betas, norms2 = _lanczos_small(HB, PG, s)
+    BG = HB @ PG  # (I - S S^T) H PG: the part of B Pg in the basis; F PG_last leaves it
+    quadratic = np.sum(BG * BG, axis=0) + np.einsum("im,ij,jm->m", PG[width - m:], FtF, PG[width - m:])
+    # The couplings' Rayleigh quotients on B are unknown without another pass; the next Ritz value stands in
+    # (the pinching term is below _DEFLATE_TOL * theta_i per pair anyway; half of it is counted as error).
+    rho = np.full(r, theta[r] if r < width else 0.0)
+    return SLQState(n=n, ritz_values=theta_r, ritz_residual=np.sqrt(coupling), deflated_trace=1.0 - float(np.sum(theta_r)),
+                    linear=norms2 * alphas[0], n_products=m * passes, controls=controls, coupling=coupling,
+                    coupling_rq=rho, quadratic=quadratic, au_norms2=theta_r**2 + coupling, lanczos_alphas=alphas,
+                    lanczos_betas=betas, probe_norms2=norms2, **_quadrature_rules(alphas, betas, s, norms2))
+
+
+def _lanczos_small(H: np.ndarray, C: np.ndarray, s: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """``s`` Lanczos steps on the small symmetric ``H`` (D, D) from each column of ``C`` (D, m), all columns
+    together, with full reorthogonalisation: (alphas (s, m), betas (s, m), squared start norms (m,))."""
+    m = C.shape[1]
+    norms2 = np.sum(C * C, axis=0)
+    v = (C / np.sqrt(np.where(norms2 > 0, norms2, 1.0))).T  # (m, D): vectors as rows
+    basis = np.zeros((m, s, C.shape[0]))
+    alphas, betas = np.zeros((s, m)), np.zeros((s, m))
+    v_prev = None
+    for j in range(s):
+        basis[:, j] = v
+        w = v @ H
+        alphas[j] = np.sum(w * v, axis=1)
+        w = w - alphas[j][:, None] * v
+        if v_prev is not None:
+            w = w - betas[j - 1][:, None] * v_prev
+        for _ in range(2):
+            w = w - np.einsum("mk,mkd->md", np.einsum("mkd,md->mk", basis[:, : j + 1], w), basis[:, : j + 1])
+        b = np.sqrt(np.sum(w * w, axis=1))
+        alive = b > 1e-10 * np.maximum(np.abs(alphas[: j + 1]).max(axis=0), 1e-300)
+        betas[j] = np.where(alive, b, 0.0)
+        v_prev, v = v, w * np.where(alive, 1.0 / np.where(alive, b, 1.0), 0.0)[:, None]
+    return alphas, betas, norms2
 
 
 def _gauss_quadrature(alphas: np.ndarray, betas: np.ndarray, s: int, norms2: np.ndarray):
