@@ -236,9 +236,10 @@ class SLQState:
     def with_steps(self, steps: int) -> SLQState:
         """The same state with the quadrature of the first ``steps`` Lanczos steps only (free: no products).
 
-        The estimate is then exactly what a run with ``n_lanczos=steps`` and the same random state would give;
-        comparing ``with_steps(s).entropy(alpha)`` over ``s`` shows how the quadrature converged (the
-        truncation error of fewer steps, paired on the same probes).
+        With a separate deflation space (``block > 0``) the estimate is then exactly what a run with
+        ``n_lanczos=steps`` and the same random state would give; with ``block=0`` it keeps this run's
+        (better converged) deflation. Comparing ``with_steps(s).entropy(alpha)`` over ``s`` shows how the
+        quadrature converged: the truncation error of fewer steps, paired on the same probes.
         """
         if self.lanczos_alphas is None:
             raise ValueError("This state keeps no Lanczos coefficients (a run without probes or steps); "
