@@ -44,9 +44,10 @@ method : {"auto", "exact", "slq"}, default "auto"
 random_state : None, int, numpy.random.SeedSequence or numpy.random.Generator
     Randomness of ``method="slq"`` (the same seed gives the same result); ignored by exact solves.
 method_params : dict, optional
-    Accuracy controls of ``method="slq"``: ``rank`` (deflated eigenpairs), ``block`` and
-    ``krylov_steps`` (the deflation's block Krylov space), ``n_probes`` and ``n_lanczos``.
-    Defaults depend on N (see the "Large samples" page).
+    Accuracy controls of ``method="slq"``: ``rank`` (deflated eigenpairs), ``n_probes`` and
+    ``n_lanczos`` (probes and Lanczos steps; the deflation uses the probes' own block Krylov space),
+    ``block`` and ``krylov_steps`` (``block > 0``: a separate deflation space of ``block`` x
+    (``krylov_steps`` + 1) vectors instead). See the "Large samples" page.
 return_stderr : bool, default False
     Also return the estimate's standard error as a Python float (0.0 for exact estimates): the
     result becomes ``(value, stderr)``.

@@ -136,9 +136,9 @@ def check_memory(n: int, itemsize: int, x: Any, *, copies: int = _GRAM_COPIES) -
 def check_slq_memory(n: int, itemsize: int, x: Any, controls: dict[str, int]) -> None:
     """Refuse a stochastic (SLQ) estimate whose N-long work vectors cannot fit in ``x``'s device memory.
 
-    The deflation keeps ``block * (krylov_steps + 1)`` vectors and their products, and the Lanczos
-    runs ``n_probes * n_lanczos`` (all probes advance together), each vector N floats
-    (:func:`renyimi._engine.slq.work_vectors`).
+    The probes' block Krylov space keeps ``n_probes * (n_lanczos + 1)`` vectors (with ``block > 0`` the
+    separate deflation keeps ``block * (krylov_steps + 1)`` vectors and their products, and the Lanczos
+    runs ``n_probes * n_lanczos``), each vector N floats (:func:`renyimi._engine.slq.work_vectors`).
     """
     from ._engine.slq import work_vectors
 

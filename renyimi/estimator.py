@@ -50,8 +50,8 @@ class MatrixMI:
     random_state : None, int, numpy.random.SeedSequence or numpy.random.Generator
         Randomness of ``method="slq"``.
     method_params : dict, optional
-        Accuracy controls of ``method="slq"`` (``rank``, ``block``, ``krylov_steps``, ``n_probes``,
-        ``n_lanczos``).
+        Accuracy controls of ``method="slq"`` (``rank``, ``n_probes``, ``n_lanczos``, and ``block``,
+        ``krylov_steps`` for a separate deflation space; see the "Large samples" page).
     n_permutations : int, default 0
         If positive, :meth:`fit` also runs a permutation test of independence with this many
         permutations of Y (drawn from ``random_state``), as :func:`renyimi.independence_test` does:

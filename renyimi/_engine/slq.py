@@ -8,11 +8,16 @@ For a trace-one PSD operator :math:`A` (N, N) (:mod:`renyimi._engine.operators`)
 
 The trace is split in three parts, each estimated where it is cheapest and most exact:
 
-1. **Deflation** (exact part). A block Krylov space :math:`[\Omega, A\Omega, \dots, A^q\Omega]` of
-   ``block`` Gaussian start vectors is orthonormalised (block Lanczos with full reorthogonalisation,
-   :math:`q + 1` block products); Rayleigh–Ritz gives Ritz pairs :math:`(\theta_i, u_i)` and the top
-   ``rank`` of them are deflated: :math:`\sum_i f(\theta_i)` is their exact contribution (exact up to
-   the squared Ritz residuals reported in ``ritz_residual``).
+1. **Deflation** (exact part). With ``block=0`` (the default) the Krylov space is the probes' own:
+   ``n_lanczos + 1`` block products of the Rademacher probes :math:`G` give an orthonormal basis
+   :math:`V` of :math:`[G, AG, \dots, A^sG]` and :math:`H = V^\top AV`; the top ``rank`` Ritz pairs
+   :math:`(\theta_i, u_i)` of :math:`H` whose couplings to the rest are negligible are deflated, and the
+   probes' Lanczos runs on the remainder happen on the compressed :math:`H` with no further product
+   (:func:`_probe_space_program`; the "Krylov-aware" estimator of [4]). With ``block > 0`` a separate block
+   Krylov space :math:`[\Omega, A\Omega, \dots, A^q\Omega]` of ``block`` Gaussian start vectors is built
+   first (:math:`q + 1` = ``krylov_steps + 1`` block products) and the Lanczos runs follow it. Either way
+   :math:`\sum_i f(\theta_i)` is the deflated pairs' exact contribution (exact up to the squared Ritz
+   residuals reported in ``ritz_residual``).
 2. **Control variates.** On the remainder :math:`B = PAP`, :math:`P = I - UU^\top`, the traces
    :math:`\operatorname{tr}B = 1 - \sum_i\theta_i` and (when the operator gives :math:`\operatorname{tr}A^2`)
    :math:`\operatorname{tr}B^2 = \operatorname{tr}A^2 - 2\sum_i\lVert Au_i\rVert^2 + \sum_i\theta_i^2` are known
@@ -23,8 +28,8 @@ The trace is split in three parts, each estimated where it is cheapest and most 
    small eigenvalues of :math:`B`; the quadratic term fits its curvature over the top of the spectrum.
    Together they remove most of the probe variance, for no product.
 3. **Stochastic Lanczos quadrature** (SLQ). For each Rademacher probe :math:`g`, ``n_lanczos`` Lanczos
-   steps on :math:`B` from :math:`Pg` (all probes advance together as one block product, full
-   reorthogonalisation) give the Gauss quadrature :math:`g^\top f(B) g \approx \lVert Pg\rVert^2
+   steps on :math:`B` from :math:`Pg` (full reorthogonalisation; with ``block > 0`` all probes advance
+   together as one block product, with ``block=0`` on the compressed remainder) give the Gauss quadrature :math:`g^\top f(B) g \approx \lVert Pg\rVert^2
    \sum_k \tau_k^2 f(\vartheta_k)` [3]; :math:`g^\top B g` is exact from the same run.
 
 Two one-sided biases are removed. (i) *Quadrature*: Gauss quadrature errs on one side for these
@@ -33,8 +38,8 @@ node fixed at 0 (the bottom of the spectrum) errs on the other, from the same La
 mean is the estimate. (ii) *Pinching*: deflating inexact Ritz
 vectors drops the coupling :math:`R = PAU` between the deflated space and :math:`B`, which biases
 :math:`\operatorname{tr}f` low for convex :math:`f` (high for concave), i.e. entropies high; a second-order
-correction (:meth:`SLQState.pinching`, one extra block product of ``rank`` columns) is added and half of
-it counted as error.
+correction (:meth:`SLQState.pinching`; with ``block > 0`` one extra block product, with ``block=0``
+negligible by the deflation criterion :data:`_DEFLATE_TOL`) is added and half of it counted as error.
 
 Error model: ``stderr`` is the standard error of the control-variate mean over the probes
 (:math:`s/\sqrt m` with the residual standard deviation :math:`s`, :math:`m - 1 - p` degrees of freedom for
@@ -58,6 +63,8 @@ References
        estimation", SOSA 2021.
 .. [3] S. Ubaru, J. Chen, Y. Saad, "Fast estimation of tr(f(A)) via stochastic Lanczos quadrature",
        SIAM J. Matrix Anal. Appl. 38(4), 2017.
+.. [4] T. Chen, E. Hallman, "Krylov-aware stochastic trace estimation", SIAM J. Matrix Anal. Appl. 44(3),
+       2023 (arXiv:2205.01736).
 """
 
 from __future__ import annotations
