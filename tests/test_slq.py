@@ -13,6 +13,7 @@ import numpy as np
 import pytest
 from scipy.spatial.distance import cdist
 
+from renyimi._engine import slq
 from renyimi._engine.operators import (
     DenseOperator,
     GaussianFamily,
@@ -21,7 +22,6 @@ from renyimi._engine.operators import (
     dense_gaussian_operator,
     joint_gaussian_operator,
 )
-from renyimi._engine import slq
 from renyimi._engine.slq import (
     auto_threshold,
     default_controls,
