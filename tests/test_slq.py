@@ -284,14 +284,20 @@ def test_kronecker_additivity_used_for_large_n_references():
         assert abs(whole - parts) < 1e-9
 
 
-def test_no_one_sided_bias_across_seeds():
+@pytest.mark.parametrize(("n_seeds", "controls"), [
+    (3, {"rank": 32, "block": 16, "krylov_steps": 3, "n_probes": 20, "n_lanczos": 10}),
+    (4, {"rank": 32, "block": 0, "n_probes": 16, "n_lanczos": 10}),
+], ids=["separate_deflation", "probe_space"])
+def test_no_one_sided_bias_across_seeds(n_seeds, controls):
     """Gauss–Radau bracket + pinching correction: errors within 3 reported standard errors, no systematic sign.
 
     Criterion fixed before looking at the numbers: correlated Gaussian data (Tapia rule, N = 1500, d = 6, two
-    data seeds), marginal and joint Gram, α = 1.01 and 1, three SLQ seeds with deliberately light controls (so
-    that deflation and quadrature errors are not negligible): every |error| <= 3 stderr, and the mean of
+    data seeds), marginal and joint Gram, α = 1.01 and 1, several SLQ seeds with deliberately light controls
+    (so that deflation and quadrature errors are not negligible): every |error| <= 3 stderr, and the mean of
     error/stderr over all cases within ±1.5 (the Gauss-only estimator without the pinching correction was
-    high by 2-4 stderr on such data).
+    high by 2-4 stderr on such data). With ``block=0`` the deflated subspace depends on the probes (second
+    order in the couplings); the same criterion, fixed before it was first run, checks that this shows no
+    systematic error either.
     """
     zs = []
     for data_seed in (10, 11):
@@ -299,9 +305,8 @@ def test_no_one_sided_bias_across_seeds():
         for Z in (zx, np.hstack([zx, zy])):
             A = dense_gaussian(Z)
             lam = np.linalg.eigvalsh(A)
-            for seed in range(3):
-                state = prepare(DenseOperator(A, np), rng=np.random.default_rng(seed), rank=32, block=16,
-                                krylov_steps=3, n_probes=20, n_lanczos=10)
+            for seed in range(n_seeds):
+                state = prepare(DenseOperator(A, np), rng=np.random.default_rng(seed), **controls)
                 for alpha in (1.01, 1.0):
                     value, err = state.entropy(alpha)
                     z = (value - exact_entropy(lam, alpha)) / err
@@ -462,31 +467,6 @@ def test_probe_space_deflates_only_converged_pairs():
     assert np.all(state.coupling <= slq._DEFLATE_TOL * state.ritz_values)
     value, stderr = state.entropy(1.01)
     assert abs(value - exact_entropy(dense_gaussian(Z), 1.01)) <= 5 * stderr + 1e-6
-
-
-def test_probe_space_no_one_sided_bias_across_seeds():
-    """The deflated subspace depends on the probes (second order in the couplings): no systematic error.
-
-    Criterion fixed before running it, as for the separate deflation above: correlated Gaussian data (Tapia
-    rule, N = 1500, d = 6, two data seeds), marginal and joint Gram, α = 1.01 and 1, four SLQ seeds with light
-    controls (16 probes, 10 Lanczos steps, rank 32): every |error| <= 3 stderr and the mean of error/stderr
-    within ±1.5.
-    """
-    zs = []
-    for data_seed in (10, 11):
-        zx, zy = correlated(1500, 6, seed=data_seed)
-        for Z in (zx, np.hstack([zx, zy])):
-            A = dense_gaussian(Z)
-            lam = np.linalg.eigvalsh(A)
-            for seed in range(4):
-                state = prepare(DenseOperator(A, np), rng=np.random.default_rng(seed), rank=32, block=0,
-                                n_probes=16, n_lanczos=10)
-                for alpha in (1.01, 1.0):
-                    value, err = state.entropy(alpha)
-                    z = (value - exact_entropy(lam, alpha)) / err
-                    assert abs(z) <= 3.0, (data_seed, seed, alpha, value, err)
-                    zs.append(z)
-    assert abs(float(np.mean(zs))) <= 1.5, zs
 
 
 def test_probe_space_needs_probes():
