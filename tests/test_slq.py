@@ -473,4 +473,4 @@ def test_probe_space_needs_probes():
     op = DenseOperator(dense_gaussian(spectrum_case("tapia", 100)), np)
     with pytest.raises(ValueError, match="needs n_probes >= 1"):
         prepare(op, rng=np.random.default_rng(0), block=0, n_probes=0)
-    assert work_vectors(default_controls(10**5)) == 16 * 24 and products_width(default_controls(10**5)) == 16
+    assert work_vectors(default_controls(10**4)) == 16 * 24 and products_width(default_controls(10**5)) == 16
