@@ -381,7 +381,9 @@ def prepare(op: Any, *, rng: np.random.Generator, rank: int | None = None, n_pro
     n_probes, n_lanczos : int
         Number of Rademacher probes :math:`m` and Lanczos steps :math:`s` per probe.
     block, krylov_steps : int
-        The deflation's block Krylov space has ``block * (krylov_steps + 1)`` >= ``rank`` vectors.
+        ``block=0`` (default): deflate in the probes' own block Krylov space (``n_lanczos + 1`` passes in
+        all). ``block > 0``: a separate deflation space of ``block * (krylov_steps + 1)`` >= ``rank``
+        Gaussian vectors, built first.
     probes : array (N, m), optional
         Probes to use instead of drawing them (e.g. shared across operators).
     dtype : dtype, optional
