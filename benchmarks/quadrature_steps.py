@@ -69,9 +69,10 @@ def main(argv=None) -> None:
         for s in steps:
             trunc, err, mi_se = [], [], []
             for states in runs:
-                est = np.array([states[t].with_steps(s).entropy(alpha)[0] for t in TERMS])
+                at_s = [states[t].with_steps(s).entropy(alpha) for t in TERMS]  # (value, stderr) per term
+                est = np.array([value for value, _ in at_s])
                 ref = np.array([states[t].entropy(alpha)[0] for t in TERMS])
-                ses = [states[t].with_steps(s).entropy(alpha)[1] for t in TERMS]
+                ses = [stderr for _, stderr in at_s]
                 d, e = est - ref, est - exact
                 trunc.append([*d, d[0] + d[1] - d[2]])
                 err.append([*e, e[0] + e[1] - e[2]])
