@@ -474,3 +474,24 @@ def test_probe_space_needs_probes():
     with pytest.raises(ValueError, match="needs n_probes >= 1"):
         prepare(op, rng=np.random.default_rng(0), block=0, n_probes=0)
     assert work_vectors(default_controls(10**4)) == 16 * 24 and products_width(default_controls(10**5)) == 16
+
+
+@pytest.mark.parametrize("kind", ["cancellation", "ill-conditioned", "exhausted"])
+def test_next_block_stays_orthogonal(kind):
+    """A Krylov block comes out orthonormal and orthogonal to the basis to 1e-13, whether two projections are
+    enough (a product almost in the basis; nearly dependent columns) or a third is needed: a direction that
+    vanishes in the projection (an exhausted Krylov space) is completed by QR with an arbitrary vector,
+    which only the third projection takes off the basis."""
+    rng = np.random.default_rng(4)
+    n, d, k = 3000, 96, 8
+    Q, _ = np.linalg.qr(rng.standard_normal((n, d)))
+    scales = np.geomspace(1.0, 1e-9, k) if kind == "ill-conditioned" else np.ones(k)
+    noise = 1e-6 * rng.standard_normal((n, k)) @ np.linalg.qr(rng.standard_normal((k, k)))[0] @ np.diag(scales)
+    W = Q @ rng.standard_normal((d, k)) + noise  # mostly in the span: heavy cancellation
+    W1 = W - Q @ (Q.T @ W)
+    if kind == "exhausted":
+        W1[:, 3] = 0.0
+    W2, Qn = slq._next_block(Q, W1, np)
+    assert np.abs(Q.T @ Qn).max() < 1e-13
+    assert np.abs(Qn.T @ Qn - np.eye(k)).max() < 1e-13
+    assert np.allclose(Qn @ (Qn.T @ W2), W2, rtol=0, atol=1e-12 * np.abs(W2).max())  # span(Qn) holds W2
