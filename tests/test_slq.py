@@ -491,7 +491,20 @@ def test_next_block_stays_orthogonal(kind):
     W1 = W - Q @ (Q.T @ W)
     if kind == "exhausted":
         W1[:, 3] = 0.0
-    W2, Qn = slq._next_block(Q, W1, np)
+    W2, c, Qn = slq._next_block(Q, W1, np)
+    assert np.allclose(Q @ c + W2, W1, rtol=0, atol=1e-15)  # the coefficients reproduce the input
     assert np.abs(Q.T @ Qn).max() < 1e-13
     assert np.abs(Qn.T @ Qn - np.eye(k)).max() < 1e-13
     assert np.allclose(Qn @ (Qn.T @ W2), W2, rtol=0, atol=1e-12 * np.abs(W2).max())  # span(Qn) holds W2
+
+
+def test_project_off_repeats_after_cancellation():
+    """A product almost in the basis loses ~1e-6 of its norm to one projection; the round-off of that sweep,
+    ~1e-16 of the norm before it, would be ~1e-10 of what is left, so a second sweep is made (Kahan-Parlett)."""
+    rng = np.random.default_rng(5)
+    Q, _ = np.linalg.qr(rng.standard_normal((3000, 96)))
+    W = Q @ rng.standard_normal((96, 8)) + 1e-6 * rng.standard_normal((3000, 8))
+    W2, c, ratio = slq._project_off(Q, W, np)
+    assert np.abs(Q.T @ W2).max() < 1e-13 * np.linalg.norm(W2, axis=0).min()
+    assert np.allclose(Q @ c + W2, W, rtol=0, atol=1e-14)
+    assert np.all(ratio <= 2.0)

@@ -102,8 +102,8 @@ _ROUNDOFF_TRACE = 1e-12
 #: 1e-10 of tr f per pair (1e-8 bits at alpha = 1.01).
 _DEFLATE_TOL = 1e-10
 
-#: :func:`_next_block` projects an orthonormalised block off the basis a third time when the round-off left by
-#: two projections can grow by more than this factor (to above ~1e-13 of orthogonality).
+#: :func:`_next_block` projects an orthonormalised block off the basis once more when the round-off left by the
+#: projection can grow by more than this factor in it (to above ~1e-13 of orthogonality).
 _REORTH_GROWTH = 1e3
 
 
@@ -524,7 +524,7 @@ def _program(n: int, xp: Any, dev: Any, *, rng: np.random.Generator, rank: int |
             if j == steps:
                 break
             basis = Q[:, :hi]
-            _, Q[:, hi:hi + block] = _next_block(basis, W - basis @ (basis.T @ W), xp)
+            Q[:, hi:hi + block] = _next_block(basis, W, xp)[2]
         T = _host(Q.T @ AQ)
         T = (T + T.T) / 2
         theta, S = np.linalg.eigh(T)
@@ -685,14 +685,21 @@ def _probe_space_program(n: int, xp: Any, dev: Any, *, rng: np.random.Generator,
         lo, hi = t * m, (t + 1) * m
         W = yield V[:, lo:hi]
         basis = V[:, :hi]
-        c = basis.T @ W
-        H[:hi, lo:hi] = _host(c)
-        known[: t + 1, t] = True
-        W = W - basis @ c
+        # In exact arithmetic A V_t lies in the span of V_{t-1}, V_t and the next block: projecting those two
+        # blocks off first removes almost all of it, so that one sweep over the whole basis is then enough
+        # (instead of two; _project_off repeats it when the test says so).
+        near = V[:, max(0, lo - m):hi]
+        c_near = near.T @ W
+        W = W - near @ c_near
         if t + 1 == passes:
-            F = W - basis @ (basis.T @ W)  # classical Gram-Schmidt, twice
+            F, c, _ = _project_off(basis, W, xp)
+        else:
+            W, c, Qn = _next_block(basis, W, xp)
+        H[:hi, lo:hi] = _host(c)
+        H[max(0, lo - m):hi, lo:hi] += _host(c_near)
+        known[: t + 1, t] = True
+        if F is not None:
             break
-        W, Qn = _next_block(basis, W, xp)
         V[:, hi:hi + m] = Qn
         H[hi:hi + m, lo:hi] = _host(Qn.T @ W)
         known[t + 1, t] = True
@@ -804,34 +811,51 @@ def _radau_quadrature(alphas: np.ndarray, betas: np.ndarray, s: int, norms2: np.
     return theta, (S[:, 0, :] ** 2) * norms2[:, None]
 
 
-def _next_block(basis: Any, W: Any, xp: Any) -> tuple[Any, Any]:
-    r"""The next block of an orthonormal Krylov basis from ``W`` (N, k), already projected once off ``basis``.
+def _project_off(basis: Any, W: Any, xp: Any) -> tuple[Any, Any, np.ndarray]:
+    r"""``W`` (N, k) less its components in the span of the orthonormal ``basis`` (N, D), by block classical
+    Gram–Schmidt, repeated while a sweep removes more than half of some column's squared norm (the
+    Kahan–Parlett test: then the round-off of that sweep, about :math:`\epsilon` times the norm before it,
+    may not be small against what is left; at most three sweeps).
 
-    Block classical Gram–Schmidt projects a second time (a product that lies almost in the basis, e.g. a
-    near-identity Gram, leaves round-off whose basis components one projection does not remove), then
-    orthonormalises; a third projection of the orthonormalised block is made only when it can matter: the
-    basis components left after two projections, about :math:`\epsilon\lVert W_1
-Vert`, are amplified by
-    :math:`\kappa(W_2)\,\lVert W_1
-Vert/\lVert W_2
-Vert` (per column) in the orthonormal block, so it is
-    made when that factor exceeds :data:`_REORTH_GROWTH` (the loss of orthogonality would exceed 1e-13).
-    Measured at the defaults: factors up to 9 on the grid cases (one N x D projection saved per product pass,
-    about 3 of 9 CPU-s of host work at N = 32 768); the near-identity (flat) and sharply decaying spectra
-    exceed it in 24 and 3 of 60 blocks and keep the third projection there.
-    Returns the twice-projected ``W`` and the orthonormal block.
+    Returns the projected ``W``, the summed coefficients :math:`c` (D, k) (so that the input is
+    :math:`Bc + W`) and, per column, the squared norm before the last sweep over the squared norm after it.
     """
+    c_sum = None
     before = _host(xp.sum(W * W, axis=0))
-    W = W - basis @ (basis.T @ W)
-    gram = _host(W.T @ W)
-    after = np.diag(gram)
+    for _ in range(3):
+        c = basis.T @ W
+        W = W - basis @ c
+        c_sum = c if c_sum is None else c_sum + c
+        after = _host(xp.sum(W * W, axis=0))
+        ratio = before / np.where(after > 0, after, np.finfo(float).tiny)
+        if np.all(ratio <= 2.0):
+            break
+        before = after
+    return W, c_sum, ratio
+
+
+def _next_block(basis: Any, W: Any, xp: Any) -> tuple[Any, Any, Any]:
+    r"""The next block of an orthonormal Krylov basis: ``W`` (N, k) projected off ``basis``
+    (:func:`_project_off`), then orthonormalised.
+
+    The basis components that the last projection leaves, about :math:`\epsilon` times the norm before it,
+    are amplified by :math:`\kappa(W)` times (per column) the norm before over the norm after in the
+    orthonormal block, so that block is projected off the basis once more only when this factor exceeds
+    :data:`_REORTH_GROWTH` (the loss of orthogonality could exceed about 1e-13). Measured at the defaults:
+    factors below 10 on the grid cases, i.e. one N x D projection saved per product pass; a near-identity
+    (flat) and a sharply decaying spectrum exceed it in 24 and 3 of 60 blocks, and a direction that vanishes
+    in the projection (an exhausted Krylov space, completed by QR with an arbitrary vector) always does.
+
+    Returns the projected ``W``, the projection coefficients and the orthonormal block.
+    """
+    W, c, ratio = _project_off(basis, W, xp)
     Qn = _orthonormal(W, xp)
-    ev = np.linalg.eigvalsh(gram)
-    growth = (math.sqrt(ev[-1] / ev[0]) if ev[0] > 0 else math.inf) * float(
-        np.sqrt(np.max(before / np.where(after > 0, after, np.finfo(float).tiny)))) if after.size else 1.0
-    if growth > _REORTH_GROWTH:
-        Qn = _orthonormal(Qn - basis @ (basis.T @ Qn), xp)
-    return W, Qn
+    ev = np.linalg.eigvalsh(_host(W.T @ W))
+    if ev.size:
+        growth = (math.sqrt(ev[-1] / ev[0]) if ev[0] > 0 else math.inf) * math.sqrt(float(np.max(ratio)))
+        if growth > _REORTH_GROWTH:
+            Qn = _orthonormal(Qn - basis @ (basis.T @ Qn), xp)
+    return W, c, Qn
 
 
 def _orthonormal(W: Any, xp: Any) -> Any:
