@@ -508,3 +508,27 @@ def test_project_off_repeats_after_cancellation():
     assert np.abs(Q.T @ W2).max() < 1e-13 * np.linalg.norm(W2, axis=0).min()
     assert np.allclose(Q @ c + W2, W, rtol=0, atol=1e-14)
     assert np.all(ratio <= 2.0)
+
+
+@pytest.mark.parametrize("populate", [True, False])
+def test_prefaulted_buffer(monkeypatch, populate):
+    """The kept-tile buffer: the requested count and dtype, writable, mapped at once where the platform can
+    (MAP_POPULATE), ordinary memory otherwise; a family that keeps its tiles there multiplies as one that
+    keeps none."""
+    import mmap
+
+    from renyimi._engine import operators
+
+    if not populate:
+        monkeypatch.delattr(mmap, "MAP_POPULATE", raising=False)
+    buf = operators._prefaulted(1000, np.float32)
+    assert buf.shape == (1000,) and buf.dtype == np.float32 and buf.flags.writeable
+    buf[:] = 3.0
+    assert float(buf.sum()) == 3000.0
+    X, Y = correlated(300, 3, seed=12)
+    V = np.random.default_rng(3).standard_normal((300, 4))
+    kept = GaussianFamily([X, Y], np, block=64, cache_bytes=10**8)
+    fresh = GaussianFamily([X, Y], np, block=64, cache_bytes=0)
+    for _ in range(2):
+        assert np.array_equal(kept.matmat_many({(0, 1): V})[0, 1], fresh.matmat_many({(0, 1): V})[0, 1])
+    assert set(kept._slabs) == {(0,), (1,)}
