@@ -606,24 +606,12 @@ def _program(n: int, xp: Any, dev: Any, *, rng: np.random.Generator, rank: int |
         else:
             w = (yield v.T).T
         products += m
-        a = xp.sum(w * v, axis=1)
-        alphas[j] = _host(a)
-        w = w - a[:, None] * v
-        if v_prev is not None:
-            w = w - _to_xp(betas[j - 1], xp, dev, dtype)[:, None] * v_prev
-        # Full reorthogonalisation against this probe's own Lanczos vectors, then the projection P (once:
-        # the Lanczos vectors are orthogonal to U, so neither the coefficients nor alpha see U's components).
-        Vj = basis[:, : j + 1, :]  # (m, j+1, N)
-        coef = Vj @ w[:, :, None]  # (m, j+1, 1)
-        w = project_rows(w - (xp.matrix_transpose(coef) @ Vj)[:, 0, :])
-        b = _host(xp.sqrt(xp.sum(w * w, axis=1)))
-        scale = np.maximum(np.abs(alphas[: j + 1]).max(axis=0), 1e-300)
-        alive = b > 1e-10 * scale
-        betas[j] = np.where(alive, b, 0.0)
+        # Reorthogonalised once, then projected by P (the Lanczos vectors are orthogonal to U, so neither the
+        # coefficients nor alpha see U's components).
+        v_next = _lanczos_step(w, v, v_prev, j, basis, alphas, betas, xp, dev, dtype, project_rows=project_rows)
         if j + 1 == s:
             break
-        inv = _to_xp(np.where(alive, 1.0 / np.where(alive, b, 1.0), 0.0), xp, dev, dtype)
-        v_prev, v = v, w * inv[:, None]
+        v_prev, v = v, v_next
         basis[:, j + 1, :] = v
     del basis
     linear = norms2 * alphas[0]
@@ -736,9 +724,31 @@ def _probe_space_program(n: int, xp: Any, dev: Any, *, rng: np.random.Generator,
                     **_quadrature_rules(alphas, betas, s, norms2))
 
 
+def _lanczos_step(w: Any, v: Any, v_prev: Any, j: int, basis: Any, alphas: np.ndarray, betas: np.ndarray, xp: Any,
+                  dev: Any, dtype: Any, *, sweeps: int = 1, project_rows: Any = None) -> Any:
+    r"""Step ``j`` of m Lanczos runs at once, their vectors stored as rows: from ``w`` = :math:`Av` (m, D),
+    sets ``alphas[j]`` and ``betas[j]`` (host arrays (s, m)) and returns the next vectors (zero for a run that
+    broke down, :math:`\beta_j \le 10^{-10}\max_{i\le j}|\alpha_i|`). ``w`` is reorthogonalised
+    ``sweeps`` times against the run's own vectors ``basis[:, :j + 1]`` (m, s, D), then ``project_rows``."""
+    a = xp.sum(w * v, axis=1)
+    alphas[j] = _host(a)
+    w = w - a[:, None] * v
+    if v_prev is not None:
+        w = w - _to_xp(betas[j - 1], xp, dev, dtype)[:, None] * v_prev
+    Vj = basis[:, : j + 1, :]
+    for _ in range(sweeps):
+        w = w - (xp.matrix_transpose(Vj @ w[:, :, None]) @ Vj)[:, 0, :]
+    if project_rows is not None:
+        w = project_rows(w)
+    b = _host(xp.sqrt(xp.sum(w * w, axis=1)))
+    alive = b > 1e-10 * np.maximum(np.abs(alphas[: j + 1]).max(axis=0), 1e-300)
+    betas[j] = np.where(alive, b, 0.0)
+    return w * _to_xp(np.where(alive, 1.0 / np.where(alive, b, 1.0), 0.0), xp, dev, dtype)[:, None]
+
+
 def _lanczos_small(H: np.ndarray, C: np.ndarray, s: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """``s`` Lanczos steps on the small symmetric ``H`` (D, D) from each column of ``C`` (D, m), all columns
-    together, with full reorthogonalisation: (alphas (s, m), betas (s, m), squared start norms (m,))."""
+    together, with full reorthogonalisation (twice): (alphas (s, m), betas (s, m), squared start norms (m,))."""
     m = C.shape[1]
     norms2 = np.sum(C * C, axis=0)
     v = (C / np.sqrt(np.where(norms2 > 0, norms2, 1.0))).T  # (m, D): vectors as rows
@@ -747,17 +757,7 @@ def _lanczos_small(H: np.ndarray, C: np.ndarray, s: int) -> tuple[np.ndarray, np
     v_prev = None
     for j in range(s):
         basis[:, j] = v
-        w = v @ H
-        alphas[j] = np.sum(w * v, axis=1)
-        w = w - alphas[j][:, None] * v
-        if v_prev is not None:
-            w = w - betas[j - 1][:, None] * v_prev
-        for _ in range(2):
-            w = w - np.einsum("mk,mkd->md", np.einsum("mkd,md->mk", basis[:, : j + 1], w), basis[:, : j + 1])
-        b = np.sqrt(np.sum(w * w, axis=1))
-        alive = b > 1e-10 * np.maximum(np.abs(alphas[: j + 1]).max(axis=0), 1e-300)
-        betas[j] = np.where(alive, b, 0.0)
-        v_prev, v = v, w * np.where(alive, 1.0 / np.where(alive, b, 1.0), 0.0)[:, None]
+        v_prev, v = v, _lanczos_step(v @ H, v, v_prev, j, basis, alphas, betas, np, None, np.float64, sweeps=2)
     return alphas, betas, norms2
 
 
