@@ -238,6 +238,18 @@ def _peak_rss_gib():
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20
 
 
+TERMS = {"x": (0,), "y": (1,), "xy": (0, 1)}
+
+
+def seeded_states(family, seed, ops=("x", "y", "xy"), **controls):
+    """SLQ states of the terms ``ops`` of a two-variable family in lockstep, term k seeded with [seed, k]."""
+    from renyimi._engine.slq import prepare_family
+
+    keys = tuple(TERMS)
+    return prepare_family(family, [TERMS[k] for k in ops],
+                          rngs=[np.random.default_rng([seed, keys.index(k)]) for k in ops], **controls)
+
+
 def run_case(name, seeds, *, controls=None, ops=("x", "y", "xy"), engine="family"):
     """SLQ estimates of S(X), S(Y), S(X, Y) for each seed; returns a JSON-able dict (run in a subprocess).
 
@@ -246,14 +258,13 @@ def run_case(name, seeds, *, controls=None, ops=("x", "y", "xy"), engine="family
     ``engine="dense"``: an explicit float32 Gram per matrix, one after the other (the previous default).
     """
     from renyimi._engine.operators import GaussianFamily, dense_gaussian_operator
-    from renyimi._engine.slq import default_controls, prepare, prepare_family
+    from renyimi._engine.slq import default_controls, prepare
 
     Zx, Zy = case_data(name)
     n = Zx.shape[0]
     controls = dict(default_controls(n), **(controls or {}))
     out = {"case": name, "n": n, "engine": engine, "controls": controls, "seeds": {}}
     res = {seed: {"time_s": 0.0, "wall_s": 0.0, "build_s": 0.0, "products": 0, "S": {}} for seed in seeds}
-    terms = {"x": (0,), "y": (1,), "xy": (0, 1)}
     keys = ("x", "y", "xy")
 
     def record(seed, key, state):
@@ -270,12 +281,11 @@ def run_case(name, seeds, *, controls=None, ops=("x", "y", "xy"), engine="family
             w0, c0 = time.perf_counter(), time.process_time()
             family = GaussianFamily([Zx, Zy], np)
             r["build_s"] = time.process_time() - c0
-            states = prepare_family(family, [terms[k] for k in ops],
-                                    rngs=[np.random.default_rng([seed, keys.index(k)]) for k in ops], **controls)
+            states = seeded_states(family, seed, ops, **controls)
             r["time_s"] += time.process_time() - c0
             r["wall_s"] += time.perf_counter() - w0
             for key in ops:
-                record(seed, key, states[terms[key]])
+                record(seed, key, states[TERMS[key]])
     else:
         for key in ops:
             c0 = time.process_time()

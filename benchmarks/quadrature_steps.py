@@ -35,14 +35,12 @@ TERMS = ((0,), (1,), (0, 1))
 def states_for(case: str, seed: int, lanczos: int) -> tuple[dict, float]:
     """SLQ states of X, Y and the joint of one case and seed (the same random streams as compare_large_n)."""
     from renyimi._engine.operators import GaussianFamily
-    from renyimi._engine.slq import default_controls, prepare_family
+    from renyimi._engine.slq import default_controls
 
     Zx, Zy = cl.case_data(case)
     controls = dict(default_controls(Zx.shape[0]), n_lanczos=lanczos)
     c0 = time.process_time()
-    family = GaussianFamily([Zx, Zy], np)
-    states = prepare_family(family, list(TERMS), rngs=[np.random.default_rng([seed, k]) for k in range(3)],
-                            **controls)
+    states = cl.seeded_states(GaussianFamily([Zx, Zy], np), seed, **controls)
     return states, time.process_time() - c0
 
 
