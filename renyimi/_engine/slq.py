@@ -842,8 +842,8 @@ def _next_block(basis: Any, W: Any, xp: Any) -> tuple[Any, Any, Any]:
     are amplified by :math:`\kappa(W)` times (per column) the norm before over the norm after in the
     orthonormal block, so that block is projected off the basis once more only when this factor exceeds
     :data:`_REORTH_GROWTH` (the loss of orthogonality could exceed about 1e-13). Measured at the defaults:
-    factors below 10 on the grid cases, i.e. one N x D projection saved per product pass; a near-identity
-    (flat) and a sharply decaying spectrum exceed it in 24 and 3 of 60 blocks, and a direction that vanishes
+    no block of the grid cases needs it (one N x D projection saved per product pass); a near-identity
+    (flat) and a sharply decaying spectrum exceed it in 3 of 60 blocks each, and a direction that vanishes
     in the projection (an exhausted Krylov space, completed by QR with an arbitrary vector) always does.
 
     Returns the projected ``W``, the projection coefficients and the orthonormal block.
