@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from types import SimpleNamespace
 
 import numpy as np
 
@@ -53,16 +54,6 @@ class SLQMutualInformation:
                        **self.controls)
 
 
-class _DiagonalFamily:
-    """A family whose every term is diag(lam): products that cost next to nothing."""
-
-    def __init__(self, lam):
-        self.lam, self.n, self.xp, self.device, self.workers = lam[:, None], lam.shape[0], np, "cpu", 2
-
-    def matmat_many(self, blocks):
-        return {t: V * self.lam for t, V in blocks.items()}
-
-
 class SLQPrograms:
     """The SLQ programs' own work for the three terms of an MI (probes' block Krylov basis and its
     Gram-Schmidt, Ritz pairs, per-probe Lanczos on the compressed remainder, quadrature) with products by a
@@ -74,8 +65,11 @@ class SLQPrograms:
     timeout = 300
 
     def setup(self, n):
-        lam = np.geomspace(1.0, 1e-8, n)
-        self.family = _DiagonalFamily(lam / lam.sum())
+        lam = np.geomspace(1.0, 1e-8, n)[:, None]
+        lam /= lam.sum()
+        # A family whose every term is diag(lam).
+        self.family = SimpleNamespace(n=n, xp=np, device="cpu", workers=2,
+                                      matmat_many=lambda blocks: {t: V * lam for t, V in blocks.items()})
 
     def time_programs(self, n):
         prepare_family(self.family, [(0,), (1,), (0, 1)], rngs=[np.random.default_rng(i) for i in range(3)])
