@@ -235,6 +235,16 @@ class GaussianFamily:
         starts = range(0, self.n, self.block)
         return [(i, j) for i in starts for j in starts if j >= i]
 
+    def _slab_offsets(self) -> dict:
+        """Where each tile (I, J) starts in a term's kept-tile buffer (tiles back to back in pass order)."""
+        if not hasattr(self, "_offsets"):
+            n, b, at = self.n, self.block, 0
+            self._offsets = {}
+            for i0, j0 in self._tile_pairs():
+                self._offsets[i0, j0] = at
+                at += (min(i0 + b, n) - i0) * (min(j0 + b, n) - j0)
+        return self._offsets
+
     def _keep(self, terms: list) -> None:
         """Admit tiles to the cache while the budget lasts: the variables of the requested terms, then joint
         terms whose variables did not all fit. (Keeping a joint whose variables are kept saves nothing: its
@@ -259,10 +269,7 @@ class GaussianFamily:
         Vs = {t: np.ascontiguousarray(V, dtype=dtype) for t, V in blocks.items()}
         self._keep(list(Vs))
         pairs = self._tile_pairs()
-        offsets, at = {}, 0
-        for i0, j0 in pairs:
-            offsets[i0, j0] = at
-            at += (min(i0 + b, n) - i0) * (min(j0 + b, n) - j0)
+        offsets = self._slab_offsets()
         workers = min(self.workers, len(pairs))
         exact = dtype == np.float64
         squares = [t for t in Vs if t not in self._frobenius2]
